@@ -1,0 +1,191 @@
+"""Grade one submission: plan probes (trusted) → run each stage in a sandbox → validate → score.
+
+Data flows one way. Checks plan with a per-run secret seed, the sandbox computes, and the checks
+score what came back on this side of the boundary, where the expected answers live.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import platform
+import secrets
+import tempfile
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+import numpy as np
+
+from .checks import get_check
+from .checks.base import Check, CheckResult, OutputProblem, PlanContext, ScoreContext
+from .config import Settings
+from .execution import PlannedProbe, StageOutcome, StagePlan, execute_stage
+from .intake import stage_submission, submission_sha256
+from .results import Environment, GradingResult, Metric, StageRun, TestResult
+from .sandbox import ResourceLimits, Sandbox
+from .suite import LoadedSuite, TestSpec
+
+log = logging.getLogger(__name__)
+
+_KEPT_LOG_CHARS = 64 * 1024
+
+
+@dataclass
+class _PlannedTest:
+    test: TestSpec
+    check: Check
+    params: object
+    probes: list[PlannedProbe]
+
+
+def test_rng(secret_seed: int, test_id: str) -> np.random.Generator:
+    salt = int.from_bytes(hashlib.sha256(test_id.encode()).digest()[:8], "little")
+    return np.random.default_rng([secret_seed, salt])
+
+
+def grade_upload(
+    loaded: LoadedSuite,
+    upload: Path,
+    sandbox: Sandbox,
+    settings: Settings,
+    secret_seed: int | None = None,
+    gpu_ids: tuple[str, ...] = (),
+) -> GradingResult:
+    """The whole pipeline from an upload; raises ``IntakeError`` for an upload that is rejected."""
+    settings.work_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="dgm-submission-", dir=settings.work_dir) as scratch:
+        submission = stage_submission(upload, loaded.suite.submission, Path(scratch) / "submission")
+        return grade(loaded, submission, sandbox, settings, secret_seed, gpu_ids)
+
+
+def grade(
+    loaded: LoadedSuite,
+    submission: Path,
+    sandbox: Sandbox,
+    settings: Settings,
+    secret_seed: int | None = None,
+    gpu_ids: tuple[str, ...] = (),
+) -> GradingResult:
+    suite = loaded.suite
+    started_at = datetime.now(timezone.utc)
+    secret_seed = secrets.randbits(63) if secret_seed is None else secret_seed
+    run_id = uuid.uuid4().hex[:12]
+    submission.chmod(0o755)
+
+    planned = [_plan_test(test, loaded, secret_seed) for test in suite.tests]
+    stage_outcomes: dict[str, StageOutcome] = {}
+    stage_runs: list[StageRun] = []
+    for stage_name, resources in suite.stages.items():
+        probes = [probe for item in planned if item.test.stage == stage_name for probe in item.probes]
+        if not probes:
+            continue
+        limits = ResourceLimits(
+            wall_seconds=resources.wall_seconds,
+            cpu_seconds=resources.cpu_seconds,
+            memory_mb=resources.memory_mb,
+            cpus=resources.cpus,
+            pids=resources.pids,
+            gpu_ids=gpu_ids if resources.gpu else (),
+        )
+        stage_plan = StagePlan(
+            stage_name,
+            probes,
+            limits,
+            resources.probe_timeout_seconds,
+            suite.submission.answers_file,
+            suite.submission.entry_module,
+        )
+        outcome = execute_stage(stage_plan, submission, sandbox, settings, run_id)
+        stage_outcomes[stage_name] = outcome
+        stage_runs.append(
+            StageRun(
+                stage=stage_name,
+                backend=sandbox.name,
+                attempts=len(outcome.runs),
+                duration_s=sum(run.duration_s for run in outcome.runs),
+                problems=outcome.problems,
+            )
+        )
+
+    tests = [_score_test(item, loaded, stage_outcomes.get(item.test.stage)) for item in planned]
+    automatic = [test for test in tests if test.status != "pending"]
+    logs = "\n".join(f"== stage {name} ==\n{outcome.log}" for name, outcome in stage_outcomes.items() if outcome.log)
+    return GradingResult(
+        score=sum(test.score for test in automatic),
+        max_score=sum(test.max_score for test in tests),
+        automatic_max_score=sum(test.max_score for test in automatic),
+        pending_manual_points=sum(test.max_score for test in tests if test.status == "pending"),
+        tests=tests,
+        stages=stage_runs,
+        logs=logs[:_KEPT_LOG_CHARS],
+        environment=_environment(loaded, submission, secret_seed, sandbox, gpu_ids),
+        started_at=started_at,
+        finished_at=datetime.now(timezone.utc),
+    )
+
+
+def _plan_test(test: TestSpec, loaded: LoadedSuite, secret_seed: int) -> _PlannedTest:
+    check = get_check(test.check)
+    params = check.Params.model_validate(test.params)
+    resources = loaded.suite.stages[test.stage]
+    context = PlanContext(test, loaded.suite, test_rng(secret_seed, test.id), resources.probe_timeout_seconds)
+    probes = [PlannedProbe(f"{test.id}/{probe.name}", probe) for probe in check.plan(params, context)]
+    return _PlannedTest(test, check, params, probes)
+
+
+def _score_test(item: _PlannedTest, loaded: LoadedSuite, stage: StageOutcome | None) -> TestResult:
+    test = item.test
+    base = {"id": test.id, "title": test.title, "check": test.check, "stage": test.stage,
+            "max_score": test.points, "visibility": test.visibility}
+    if item.check.manual:
+        return TestResult(**base, score=0.0, status="pending", feedback="graded by hand: pending")
+    outcomes = {}
+    for planned in item.probes:
+        outcome = stage.outcomes[planned.id] if stage is not None else None
+        if outcome is not None:
+            outcome.inputs = planned.probe.arrays
+            outcomes[planned.probe.name] = outcome
+    duration = sum(outcome.duration_s for outcome in outcomes.values())
+    try:
+        result: CheckResult = item.check.score(item.params, ScoreContext(test, loaded.suite), outcomes)
+    except OutputProblem as problem:
+        return TestResult(**base, score=0.0, status="error", feedback=str(problem), duration_s=duration)
+    except Exception:  # noqa: BLE001 - a bug in a check must not lose the other tests
+        log.exception("check %s failed while scoring test %s", test.check, test.id)
+        return TestResult(**base, score=0.0, status="error", feedback="internal error in the grader; staff have been notified", duration_s=duration)
+    credit = test.partial_credit.credit(result.fraction, result.value)
+    status = "passed" if credit >= 1.0 - 1e-12 else "failed" if credit <= 1e-12 else "partial"
+    return TestResult(
+        **base,
+        score=round(test.points * credit, 6),
+        status=status,
+        feedback=result.feedback,
+        duration_s=duration,
+        metrics=[Metric(**vars(metric)) for metric in result.metrics],
+    )
+
+
+def _environment(loaded: LoadedSuite, submission: Path, secret_seed: int, sandbox: Sandbox, gpu_ids: tuple[str, ...]) -> Environment:
+    return Environment(
+        suite_id=loaded.suite.id,
+        suite_version=loaded.suite.version,
+        suite_sha256=loaded.sha256,
+        submission_sha256=submission_sha256(submission),
+        secret_seed=secret_seed,
+        sandbox_backend=sandbox.name,
+        python=platform.python_version(),
+        torch=_version("torch"),
+        numpy=np.__version__,
+        device=f"cuda:{','.join(gpu_ids)}" if gpu_ids else "cpu",
+        grader_version=_version("dgm-grader") or "unknown",
+    )
+
+
+def _version(package: str) -> str | None:
+    try:
+        return version(package)
+    except PackageNotFoundError:
+        return None

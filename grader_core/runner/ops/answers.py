@@ -1,0 +1,130 @@
+"""Read answers from the submission's answers file and turn them into numbers.
+
+Parsing a SymPy expression evaluates Python, which is why it happens here, inside the sandbox.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from ..context import RunnerContext, SubmissionError
+from . import OpOutput, operation
+
+_TRUE_WORDS = {"true", "yes", "y", "t", "1", "independent"}
+_FALSE_WORDS = {"false", "no", "n", "f", "0", "dependent", "not independent"}
+
+
+def parse_expression(text: Any, key: str, variables: list[str]) -> Any:
+    import sympy
+    from sympy.parsing.sympy_parser import (
+        convert_xor,
+        implicit_multiplication_application,
+        parse_expr,
+        standard_transformations,
+    )
+
+    if isinstance(text, bool) or not isinstance(text, (int, float, str)):
+        raise SubmissionError(f"{key} must be a number or an expression, not {type(text).__name__}")
+    if isinstance(text, (int, float)):
+        return sympy.Float(text) if isinstance(text, float) else sympy.Integer(text)
+    if len(text) > 2000:
+        raise SubmissionError(f"{key} is longer than 2000 characters")
+    symbols = {name: sympy.Symbol(name, real=True) for name in variables}
+    local_names = {"e": sympy.E, "pi": sympy.pi, "zeta": sympy.zeta, **symbols}
+    try:
+        expression = parse_expr(
+            text,
+            local_dict=local_names,
+            transformations=standard_transformations + (convert_xor, implicit_multiplication_application),
+        )
+    except Exception as exc:  # noqa: BLE001 - any parse failure is the student's to fix
+        raise SubmissionError(f"{key} could not be read as an expression ({type(exc).__name__})") from None
+    if not isinstance(expression, sympy.Basic):
+        raise SubmissionError(f"{key} is not an expression")
+    unknown = sorted(str(symbol) for symbol in expression.free_symbols if str(symbol) not in symbols)
+    if unknown:
+        allowed = ", ".join(variables) if variables else "none (it must be a number)"
+        raise SubmissionError(f"{key} uses unknown symbol(s) {', '.join(unknown)}; allowed: {allowed}")
+    return expression
+
+
+def to_real(value: Any, key: str) -> float:
+    try:
+        number = complex(value.evalf(30) if hasattr(value, "evalf") else value)
+    except (TypeError, ValueError):
+        raise SubmissionError(f"{key} does not evaluate to a number") from None
+    if abs(number.imag) > 1e-12 * max(1.0, abs(number.real)):
+        raise SubmissionError(f"{key} evaluates to a complex number")
+    if not math.isfinite(number.real):
+        raise SubmissionError(f"{key} is not finite")
+    return number.real
+
+
+@operation("answer.number")
+def answer_number(ctx: RunnerContext, args: dict[str, Any], arrays: dict[str, np.ndarray]) -> OpOutput:
+    key = args["key"]
+    return OpOutput(value=to_real(parse_expression(ctx.answer(key), key, []), key))
+
+
+@operation("answer.boolean")
+def answer_boolean(ctx: RunnerContext, args: dict[str, Any], arrays: dict[str, np.ndarray]) -> OpOutput:
+    key = args["key"]
+    raw = ctx.answer(key)
+    if isinstance(raw, bool):
+        return OpOutput(value=raw)
+    word = str(raw).strip().lower()
+    if word in _TRUE_WORDS:
+        return OpOutput(value=True)
+    if word in _FALSE_WORDS:
+        return OpOutput(value=False)
+    raise SubmissionError(f"{key} must be true or false")
+
+
+@operation("answer.expression")
+def answer_expression(ctx: RunnerContext, args: dict[str, Any], arrays: dict[str, np.ndarray]) -> OpOutput:
+    """Evaluate an expression answer at the points the trusted side chose (one row per point)."""
+    key = args["key"]
+    variables: list[str] = list(args["variables"])
+    expression = parse_expression(ctx.answer(key), key, variables)
+    points = np.asarray(arrays["points"], dtype=np.float64)
+    symbols = sorted(expression.free_symbols, key=lambda symbol: variables.index(str(symbol)))
+    values = np.empty(len(points), dtype=np.float64)
+    for row, point in enumerate(points):
+        substitution = {symbol: _exact(point[variables.index(str(symbol))]) for symbol in symbols}
+        try:
+            values[row] = to_real(expression.subs(substitution), key)
+        except SubmissionError:
+            values[row] = np.nan
+    return OpOutput(arrays={"values": values})
+
+
+@operation("answer.table")
+def answer_table(ctx: RunnerContext, args: dict[str, Any], arrays: dict[str, np.ndarray]) -> OpOutput:
+    """A (possibly nested) mapping of numbers, returned flat as ``{"outer/inner": value}``."""
+    key = args["key"]
+    raw = ctx.answer(key)
+    if not isinstance(raw, dict):
+        raise SubmissionError(f"{key} must be a table (a mapping from values to probabilities)")
+    flat: dict[str, float] = {}
+    _flatten_table(raw, key, "", flat)
+    return OpOutput(value=flat)
+
+
+def _flatten_table(table: dict[Any, Any], key: str, prefix: str, into: dict[str, float]) -> None:
+    if len(table) > 1000:
+        raise SubmissionError(f"{key} has too many entries")
+    for name, value in table.items():
+        entry = f"{prefix}{name}"
+        if isinstance(value, dict):
+            _flatten_table(value, key, f"{entry}/", into)
+        else:
+            into[entry] = to_real(parse_expression(value, f"{key}[{entry}]", []), f"{key}[{entry}]")
+
+
+def _exact(value: float) -> Any:
+    import sympy
+
+    return sympy.Integer(int(value)) if float(value).is_integer() else sympy.Float(float(value), 30)
