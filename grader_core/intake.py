@@ -95,10 +95,10 @@ def _extract_zip(archive: Path, destination: Path, budget: _Budget) -> None:
                 relative = _safe_relative(member.filename)
                 if relative is None or member.is_dir():
                     continue
-                mode = member.external_attr >> 16
-                if stat.S_ISLNK(mode):
+                kind = stat.S_IFMT(member.external_attr >> 16)  # 0 when the archiver stored no type
+                if kind == stat.S_IFLNK:
                     raise IntakeError(f"symbolic link in upload: {member.filename!r}")
-                if mode and not stat.S_ISREG(mode):
+                if kind not in (0, stat.S_IFREG):
                     raise IntakeError(f"special file in upload: {member.filename!r}")
                 budget.take_file()
                 target = destination / relative

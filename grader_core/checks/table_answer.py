@@ -72,7 +72,7 @@ class TableAnswer(AnswerCheck[TableAnswerParams]):
         if extra:
             parts.append(f"unexpected entries: {', '.join(_label(e) for e in extra[:10])}")
         fraction = correct / len(expected) if not extra else max(0.0, (correct - len(extra)) / len(expected))
-        return CheckResult(fraction, f"{params.key}: {correct} of {len(expected)} entries correct; {'; '.join(parts)}")
+        return CheckResult(fraction, f"{params.key}: not correct ({correct} of {len(expected)} entries right; {'; '.join(parts)})")
 
 
 def _label(entry: str) -> str:

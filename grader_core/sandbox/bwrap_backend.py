@@ -49,7 +49,8 @@ class BwrapSandbox(Sandbox):
         args += ["--size", str(64 * 1024 * 1024), "--tmpfs", "/tmp"]
         for mount in spec.mounts:
             args += ["--ro-bind", str(Path(mount.source).resolve()), mount.target]
-        args += ["--chdir", "/work", "--clearenv"]
+        # bwrap's root is a writable tmpfs; only /work and /tmp should be.
+        args += ["--remount-ro", "/", "--chdir", "/work", "--clearenv"]
         for name, value in {"HOME": "/work", "TMPDIR": "/tmp", "PATH": "/usr/bin:/bin", **spec.env}.items():
             args += ["--setenv", name, value]
         return args

@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 
 RUN_LABEL = "dgm-grader.run"
 _MB = 1024 * 1024
+NOBODY = 65534
 
 
 def docker_client() -> Any:
@@ -73,12 +74,12 @@ class DockerSandbox(Sandbox):
             "command": spec.argv,
             "environment": {"HOME": "/work", "TMPDIR": "/tmp", "PATH": "/usr/bin:/bin", **spec.env},
             "working_dir": "/work",
-            "user": "65534:65534",
+            "user": f"{NOBODY}:{NOBODY}",
             "network_mode": "none",
             "read_only": True,
             "tmpfs": {
-                "/work": f"size={limits.work_dir_mb}m,mode=1777,exec",
-                "/tmp": "size=64m,mode=1777",
+                "/work": f"size={limits.work_dir_mb}m,mode=1777,exec,uid={NOBODY},gid={NOBODY}",
+                "/tmp": f"size=64m,mode=1777,uid={NOBODY},gid={NOBODY}",
             },
             "mounts": [
                 docker.types.Mount(target=mount.target, source=str(mount.source), type="bind", read_only=True)
@@ -115,11 +116,18 @@ class DockerSandbox(Sandbox):
         limits = spec.limits
 
         def kill() -> None:
-            with contextlib.suppress(docker.errors.APIError):
+            with contextlib.suppress(docker.errors.APIError, requests.exceptions.RequestException):
                 container.kill()
 
-        output = CappedBuffer(limits.max_output_bytes, kill)
-        logs = CappedBuffer(limits.max_log_bytes, kill, keep_head=limits.kept_log_bytes, keep_tail=limits.kept_log_bytes // 4)
+        def kill_in_background() -> None:
+            # Called from the stream reader: it must keep draining while the daemon kills, or the
+            # container blocks on a full pipe and the kill request waits on it.
+            threading.Thread(target=kill, daemon=True).start()
+
+        output = CappedBuffer(limits.max_output_bytes, kill_in_background)
+        logs = CappedBuffer(
+            limits.max_log_bytes, kill_in_background, keep_head=limits.kept_log_bytes, keep_tail=limits.kept_log_bytes // 4
+        )
         socket = container.attach_socket(params={"stdout": 1, "stderr": 1, "stream": 1})
         reader = threading.Thread(target=_demultiplex, args=(socket, output, logs), daemon=True)
         started = time.monotonic()

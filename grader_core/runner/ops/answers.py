@@ -19,12 +19,7 @@ _FALSE_WORDS = {"false", "no", "n", "f", "0", "dependent", "not independent"}
 
 def parse_expression(text: Any, key: str, variables: list[str]) -> Any:
     import sympy
-    from sympy.parsing.sympy_parser import (
-        convert_xor,
-        implicit_multiplication_application,
-        parse_expr,
-        standard_transformations,
-    )
+    from sympy.parsing.sympy_parser import convert_xor, parse_expr, standard_transformations
 
     if isinstance(text, bool) or not isinstance(text, (int, float, str)):
         raise SubmissionError(f"{key} must be a number or an expression, not {type(text).__name__}")
@@ -38,7 +33,8 @@ def parse_expression(text: Any, key: str, variables: list[str]) -> Any:
         expression = parse_expr(
             text,
             local_dict=local_names,
-            transformations=standard_transformations + (convert_xor, implicit_multiplication_application),
+            # No implicit multiplication: it reads a stray word as a product of one-letter symbols.
+            transformations=standard_transformations + (convert_xor,),
         )
     except Exception as exc:  # noqa: BLE001 - any parse failure is the student's to fix
         raise SubmissionError(f"{key} could not be read as an expression ({type(exc).__name__})") from None

@@ -1,0 +1,11 @@
+# The two commands of the README. Each installs what it needs first (scripts/bootstrap.sh).
+.PHONY: run test bootstrap
+
+bootstrap:
+	@scripts/bootstrap.sh
+
+run: bootstrap
+	.venv/bin/dgm-grader demo
+
+test: bootstrap
+	.venv/bin/python -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)

@@ -1,0 +1,72 @@
+"""Shared fixtures: real sandboxes (Docker and bubblewrap), settings in a scratch dir, suites."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from grader_core.config import Settings
+from grader_core.pipeline import grade_upload
+from grader_core.results import GradingResult
+from grader_core.sandbox import Sandbox
+from grader_core.sandbox.bwrap_backend import BwrapSandbox
+from grader_core.sandbox.docker_backend import DockerSandbox
+from grader_core.suite import LoadedSuite, load_suite
+
+REPO = Path(__file__).resolve().parent.parent
+SUITES = REPO / "test_suites"
+
+
+@pytest.fixture(scope="session")
+def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    return Settings(work_dir=tmp_path_factory.mktemp("work"))
+
+
+def _unavailable(backend: str, requirement: str) -> None:
+    message = f"{backend} is not available on this machine"
+    if os.environ.get(requirement):
+        pytest.fail(f"{message}, but {requirement} is set (CI installs and starts it)")
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def docker_sandbox(settings: Settings) -> Sandbox:
+    if not DockerSandbox.available():
+        _unavailable("the Docker daemon", "DGM_REQUIRE_DOCKER")
+    from grader_core.sandbox.image import ensure_image
+
+    ensure_image(settings.sandbox_image)
+    return DockerSandbox(settings.sandbox_image)
+
+
+@pytest.fixture(scope="session")
+def bwrap_sandbox() -> Sandbox:
+    if not BwrapSandbox.available():
+        _unavailable("bubblewrap", "DGM_REQUIRE_BWRAP")
+    return BwrapSandbox()
+
+
+@pytest.fixture(scope="session", params=["docker", "bwrap"])
+def sandbox(request: pytest.FixtureRequest) -> Sandbox:
+    """Every test that takes this runs once through each backend."""
+    return request.getfixturevalue(f"{request.param}_sandbox")
+
+
+@pytest.fixture(scope="session")
+def hw1() -> LoadedSuite:
+    return load_suite(SUITES / "hw1.yaml")
+
+
+def write_answers(folder: Path, answers: dict[str, Any] | str, name: str = "answers.yaml") -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    text = answers if isinstance(answers, str) else yaml.safe_dump(answers, sort_keys=False)
+    (folder / name).write_text(text, encoding="utf-8")
+    return folder
+
+
+def grade_folder(loaded: LoadedSuite, folder: Path, sandbox: Sandbox, settings: Settings) -> GradingResult:
+    return grade_upload(loaded, folder, sandbox, settings)

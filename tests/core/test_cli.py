@@ -1,0 +1,63 @@
+"""The `dgm-grader` command line, run as a real subprocess."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import REPO, SUITES
+
+
+def dgm(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "grader_core.cli", *args],
+        capture_output=True, text=True, cwd=REPO, env={**os.environ, **(env or {})}, timeout=300,
+    )
+
+
+def test_suite_check_passes_for_hw1() -> None:
+    done = dgm("suite", "check", str(SUITES / "hw1.yaml"), "--backend", "bwrap")
+    assert done.returncode == 0, done.stderr
+    assert "OK: the reference solution scores all 41 automatic points" in done.stdout
+
+
+def test_suite_validate_reports_lines(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.yaml"
+    broken.write_text((SUITES / "hw1.yaml").read_text().replace("check: numeric_answer, points: 2,", "check: numeric_answer,", 1))
+    done = dgm("suite", "validate", str(broken))
+    assert done.returncode == 1
+    assert f"{broken}:" in done.stderr and "missing required field 'points'" in done.stderr
+
+
+def test_grade_writes_results_and_gradescope_json(tmp_path: Path) -> None:
+    out, gradescope = tmp_path / "results.json", tmp_path / "gs.json"
+    done = dgm("grade", "--suite", str(SUITES / "hw1.yaml"), str(REPO / "reference_solutions/hw1/answers.yaml"),
+               "--out", str(out), "--gradescope", str(gradescope), "--backend", "bwrap")
+    assert done.returncode == 0, done.stderr
+    assert "Score: 41 / 41 automatic points (+5 graded by hand)" in done.stdout
+    results = json.loads(out.read_text())
+    assert results["score"] == 41 and results["environment"]["sandbox_backend"] == "bwrap"
+    exported = json.loads(gradescope.read_text())
+    assert exported["score"] == 41 and len(exported["tests"]) == 25
+    assert {test["visibility"] for test in exported["tests"]} == {"visible", "hidden", "after_due_date", "after_published"}
+
+
+def test_rejected_upload_exits_2_with_the_reason(tmp_path: Path) -> None:
+    upload = tmp_path / "payload.sh"
+    upload.write_text("rm -rf /")
+    done = dgm("grade", "--suite", str(SUITES / "hw1.yaml"), str(upload), "--backend", "bwrap")
+    assert done.returncode == 2 and "unsupported upload" in done.stderr
+
+
+def test_without_any_sandbox_student_code_is_refused(tmp_path: Path) -> None:
+    # A real machine state: no Docker daemon at this address and no bwrap on PATH.
+    env = {"DOCKER_HOST": f"unix://{tmp_path}/no-docker.sock", "PATH": str(tmp_path)}
+    done = dgm("grade", "--suite", str(SUITES / "hw1.yaml"), str(REPO / "reference_solutions/hw1"), env=env)
+    assert done.returncode == 3 and "refusing to run student code" in done.stderr
+    unsafe = dgm("grade", "--suite", str(SUITES / "hw1.yaml"), str(REPO / "reference_solutions/hw1"),
+                 "--unsafe-no-sandbox", "--out", str(tmp_path / "r.json"), env=env)
+    assert unsafe.returncode == 0, unsafe.stderr
+    assert json.loads((tmp_path / "r.json").read_text())["environment"]["sandbox_backend"] == "none"
