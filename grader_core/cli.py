@@ -17,7 +17,7 @@ from .report import render_report
 from .sandbox import SandboxUnavailable, select_sandbox
 from .suite import LoadedSuite, SuiteError, load_suite
 
-app = typer.Typer(help="dgm-grader: the Deep Generative Models autograder.", no_args_is_help=True)
+app = typer.Typer(help="dgm-grader: the Deep Generative Models autograder.", no_args_is_help=True, pretty_exceptions_enable=False)
 suite_app = typer.Typer(help="Validate and check test suites.", no_args_is_help=True)
 sandbox_app = typer.Typer(help="The sandbox backends.", no_args_is_help=True)
 app.add_typer(suite_app, name="suite")

@@ -32,6 +32,21 @@ class Settings(BaseSettings):
     work_dir: Path = Field(default_factory=lambda: Path.home() / ".cache" / "dgm-grader" / "work")
     shared_data_dir: Path = PROJECT_ROOT.parent / "shared" / "data"
 
+    # Service (grader_api, worker): the embedded defaults need no server (SQLite, in-process broker)
+    database_url: str = Field(default_factory=lambda: f"sqlite:///{Path.home() / '.cache' / 'dgm-grader' / 'grader.db'}")
+    broker_url: str = "memory://"
+    secret_key: str = "dev-only-change-me"
+    upload_dir: Path = Field(default_factory=lambda: Path.home() / ".cache" / "dgm-grader" / "uploads")
+    artifact_dir: Path = Field(default_factory=lambda: Path.home() / ".cache" / "dgm-grader" / "artifacts")
+    public_url: str = "http://127.0.0.1:8000"
+    session_max_age_s: int = 8 * 3600
+    secure_cookies: bool = False
+    max_queued_runs_per_student: int = 3
+    max_grading_attempts: int = 3
+    broker_visibility_timeout_s: int = 12 * 3600
+    reconcile_interval_s: float = 30.0
+    worker_gpus: str = ""  # comma-separated GPU ids a GPU worker owns, one job per GPU
+
     log_format: Literal["text", "json"] = "text"
     log_level: str = "INFO"
 

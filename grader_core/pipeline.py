@@ -7,12 +7,13 @@ score what came back on this side of the boundary, where the expected answers li
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import platform
 import secrets
 import tempfile
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -20,7 +21,8 @@ from pathlib import Path
 import numpy as np
 
 from .checks import get_check
-from .checks.base import Check, CheckResult, OutputProblem, PlanContext, ScoreContext
+from .calibration import load_calibration
+from .checks.base import Check, CheckResult, OutputProblem, PlanContext, Probe, ScoreContext
 from .config import Settings
 from .execution import PlannedProbe, StageOutcome, StagePlan, execute_stage
 from .intake import stage_submission, submission_sha256
@@ -38,7 +40,8 @@ class _PlannedTest:
     test: TestSpec
     check: Check
     params: object
-    probes: list[PlannedProbe]
+    probes: list[Probe]
+    runner_ids: dict[str, str] = field(default_factory=dict)  # probe name -> id of the probe that runs
 
 
 def test_rng(secret_seed: int, test_id: str) -> np.random.Generator:
@@ -79,7 +82,7 @@ def grade(
     stage_outcomes: dict[str, StageOutcome] = {}
     stage_runs: list[StageRun] = []
     for stage_name, resources in suite.stages.items():
-        probes = [probe for item in planned if item.test.stage == stage_name for probe in item.probes]
+        probes = _deduplicate([item for item in planned if item.test.stage == stage_name])
         if not probes:
             continue
         limits = ResourceLimits(
@@ -110,7 +113,9 @@ def grade(
             )
         )
 
-    tests = [_score_test(item, loaded, stage_outcomes.get(item.test.stage)) for item in planned]
+    calibration = load_calibration(loaded)
+    calibrated = calibration.values if calibration is not None else {}
+    tests = [_score_test(item, loaded, stage_outcomes.get(item.test.stage), calibrated) for item in planned]
     automatic = [test for test in tests if test.status != "pending"]
     logs = "\n".join(f"== stage {name} ==\n{outcome.log}" for name, outcome in stage_outcomes.items() if outcome.log)
     return GradingResult(
@@ -131,26 +136,47 @@ def _plan_test(test: TestSpec, loaded: LoadedSuite, secret_seed: int) -> _Planne
     check = get_check(test.check)
     params = check.Params.model_validate(test.params)
     resources = loaded.suite.stages[test.stage]
-    context = PlanContext(test, loaded.suite, test_rng(secret_seed, test.id), resources.probe_timeout_seconds)
-    probes = [PlannedProbe(f"{test.id}/{probe.name}", probe) for probe in check.plan(params, context)]
-    return _PlannedTest(test, check, params, probes)
+    context = PlanContext(test, loaded.suite, test_rng(secret_seed, test.id), resources.probe_timeout_seconds, loaded.path.parent)
+    return _PlannedTest(test, check, params, check.plan(params, context))
 
 
-def _score_test(item: _PlannedTest, loaded: LoadedSuite, stage: StageOutcome | None) -> TestResult:
+def _deduplicate(items: list[_PlannedTest]) -> list[PlannedProbe]:
+    """One runner probe per distinct computation: checks that ask for the same samples share them."""
+    unique: dict[str, PlannedProbe] = {}
+    for item in items:
+        for probe in item.probes:
+            key = _fingerprint(probe)
+            if key not in unique:
+                unique[key] = PlannedProbe(f"{item.test.id}/{probe.name}", probe)
+            item.runner_ids[probe.name] = unique[key].id
+    return list(unique.values())
+
+
+def _fingerprint(probe: Probe) -> str:
+    digest = hashlib.sha256(json.dumps([probe.op, probe.args, probe.timeout_s], sort_keys=True).encode())
+    for name in sorted(probe.arrays):
+        array = np.ascontiguousarray(probe.arrays[name])
+        digest.update(f"{name}:{array.dtype}:{array.shape}".encode())
+        digest.update(array.tobytes())
+    return digest.hexdigest()
+
+
+def _score_test(
+    item: _PlannedTest, loaded: LoadedSuite, stage: StageOutcome | None, calibration: dict[str, dict[str, float]]
+) -> TestResult:
     test = item.test
     base = {"id": test.id, "title": test.title, "check": test.check, "stage": test.stage,
             "max_score": test.points, "visibility": test.visibility}
     if item.check.manual:
         return TestResult(**base, score=0.0, status="pending", feedback="graded by hand: pending")
     outcomes = {}
-    for planned in item.probes:
-        outcome = stage.outcomes[planned.id] if stage is not None else None
+    for probe in item.probes:
+        outcome = stage.outcomes.get(item.runner_ids[probe.name]) if stage is not None else None
         if outcome is not None:
-            outcome.inputs = planned.probe.arrays
-            outcomes[planned.probe.name] = outcome
+            outcomes[probe.name] = replace(outcome, inputs=probe.arrays)
     duration = sum(outcome.duration_s for outcome in outcomes.values())
     try:
-        result: CheckResult = item.check.score(item.params, ScoreContext(test, loaded.suite), outcomes)
+        result: CheckResult = item.check.score(item.params, ScoreContext(test, loaded.suite, calibration, loaded.path.parent), outcomes)
     except OutputProblem as problem:
         return TestResult(**base, score=0.0, status="error", feedback=str(problem), duration_s=duration)
     except Exception:  # noqa: BLE001 - a bug in a check must not lose the other tests
@@ -165,6 +191,8 @@ def _score_test(item: _PlannedTest, loaded: LoadedSuite, stage: StageOutcome | N
         feedback=result.feedback,
         duration_s=duration,
         metrics=[Metric(**vars(metric)) for metric in result.metrics],
+        measured=result.value,
+        calibration_key=result.calibration_key,
     )
 
 

@@ -31,6 +31,8 @@ class TestResult(BaseModel):
     visibility: Visibility
     duration_s: float = 0.0
     metrics: list[Metric] = Field(default_factory=list)
+    measured: float | None = Field(None, description="the quantity the check measured (NLL, FID...)")
+    calibration_key: str | None = Field(None, description="checksum of the data it was measured on")
 
 
 class StageRun(BaseModel):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import abc
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, TypeVar
 
 import numpy as np
@@ -58,12 +59,14 @@ class MetricValue:
 @dataclass
 class CheckResult:
     """``fraction`` of the test's points earned before the partial-credit rule; ``value`` is the
-    measured quantity a ``linear`` rule interpolates on."""
+    measured quantity a ``linear`` rule interpolates on and calibration records, and
+    ``calibration_key`` the checksum of the data it was measured on."""
 
     fraction: float
     feedback: str
     value: float | None = None
     metrics: list[MetricValue] = field(default_factory=list)
+    calibration_key: str | None = None
 
 
 class OutputProblem(Exception):
@@ -76,12 +79,19 @@ class PlanContext:
     suite: Suite
     rng: np.random.Generator
     probe_timeout_s: float
+    suite_dir: Path = Path(".")
 
 
 @dataclass
 class ScoreContext:
     test: TestSpec
     suite: Suite
+    calibration: dict[str, dict[str, float]] = field(default_factory=dict)
+    suite_dir: Path = Path(".")
+
+    def reference(self, dataset_checksum: str) -> float | None:
+        """The reference solution's calibrated value of this test on this data, if recorded."""
+        return self.calibration.get(dataset_checksum, {}).get(self.test.id)
 
 
 class Check(abc.ABC, Generic[P]):

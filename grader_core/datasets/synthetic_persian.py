@@ -43,8 +43,8 @@ GLYPHS: dict[int, tuple[tuple[float, Glyph], ...]] = {
         (
             1.0,
             (
-                ((0.18, 0.02), (0.36, 0.3), (0.42, 0.62), (0.4, 1.0)),
-                ((0.36, 0.3), (0.58, 0.28), (0.74, 0.14), (0.82, 0.0)),
+                ((0.28, 0.08), (0.36, 0.3), (0.4, 0.62), (0.38, 1.0)),
+                ((0.36, 0.3), (0.6, 0.3), (0.76, 0.18), (0.8, 0.0)),
             ),
         ),
     ),
@@ -116,7 +116,7 @@ GLYPHS: dict[int, tuple[tuple[float, Glyph], ...]] = {
     9: (
         (
             1.0,
-            (((0.62, 0.36), (0.35, 0.42), (0.15, 0.22), (0.35, 0.02), (0.6, 0.1), (0.66, 0.5), (0.6, 1.0)),),
+            (((0.62, 0.3), (0.38, 0.36), (0.22, 0.18), (0.4, 0.02), (0.62, 0.1), (0.66, 0.5), (0.62, 1.0)),),
         ),
     ),
 }
@@ -156,7 +156,7 @@ def _plane_waves(rng: np.random.Generator, frequency: float, amplitude: float, c
 
 def _random_affine(rng: np.random.Generator, label: int) -> np.ndarray:
     rotation = rng.uniform(-np.pi, np.pi) if label == 0 else rng.normal(0.0, 0.12)
-    shear = rng.normal(0.0, 0.18)
+    shear = rng.normal(0.0, 0.12)
     stretch = rng.uniform(0.55, 1.0) if label == 0 else rng.uniform(0.8, 1.2)
     cos, sin = np.cos(rotation), np.sin(rotation)
     return np.array([[cos, -sin], [sin, cos]]) @ np.array([[stretch, shear], [0.0, 1.0]])
@@ -191,8 +191,8 @@ def render_digit(label: int, rng: np.random.Generator) -> np.ndarray:
     forms = GLYPHS[label]
     weights = np.array([weight for weight, _ in forms])
     glyph = forms[rng.choice(len(forms), p=weights / weights.sum())][1]
-    shape = _plane_waves(rng, frequency=0.8, amplitude=0.04)
-    wobble = _plane_waves(rng, frequency=2.0, amplitude=0.006)
+    shape = _plane_waves(rng, frequency=0.8, amplitude=0.03)
+    wobble = _plane_waves(rng, frequency=2.0, amplitude=0.004)
     affine = _random_affine(rng, label)
     strokes = [wobble(shape(catmull_rom(np.array(stroke)))) @ affine.T for stroke in glyph]
     return fit_to_frame(_draw(strokes, rng, label))

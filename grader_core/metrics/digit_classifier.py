@@ -144,15 +144,20 @@ def as_image_tensor(images: np.ndarray | torch.Tensor) -> torch.Tensor:
     return tensor
 
 
-def predict_proba(images: np.ndarray | torch.Tensor, dataset: str = "hoda") -> np.ndarray:
-    """Class probabilities [N, 10] from the classifier trained on ``dataset``."""
-    model = load_classifier(dataset)
-    batches = as_image_tensor(images).float().split(_BATCH)
+def classify(model: DigitClassifier, images: np.ndarray | torch.Tensor) -> np.ndarray:
+    """Class probabilities [N, 10] that ``model`` gives the images."""
+    dtype = next(model.parameters()).dtype
+    batches = as_image_tensor(images).to(dtype).split(_BATCH)
     with torch.inference_mode():
         logits = torch.cat([model(batch) for batch in batches])
     return torch.softmax(logits, dim=1).numpy()
 
 
+def predict_proba(images: np.ndarray | torch.Tensor, dataset: str = "hoda") -> np.ndarray:
+    """Class probabilities [N, 10] from the trusted classifier trained on ``dataset``."""
+    return classify(load_classifier(dataset), images)
+
+
 def predict(images: np.ndarray | torch.Tensor, dataset: str = "hoda") -> np.ndarray:
-    """Predicted labels int64 [N]."""
+    """Predicted labels int64 [N] from the trusted classifier trained on ``dataset``."""
     return predict_proba(images, dataset).argmax(axis=1).astype(np.int64)

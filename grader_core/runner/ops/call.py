@@ -12,13 +12,14 @@ from . import OpOutput, operation
 
 @operation("call")
 def call_function(ctx: RunnerContext, args: dict[str, Any], arrays: dict[str, np.ndarray]) -> OpOutput:
-    """``args = {"function": name, "kwargs": {...}, "array_kwargs": [names taken from arrays]}``."""
+    """``args = {"function": name, "kwargs": {...}}``; every input array is passed as a keyword
+    argument too, 0-d arrays as plain Python numbers."""
     name = args["function"]
     function = getattr(ctx.module, name, None)
     if not callable(function):
         raise SubmissionError(f"{ctx.entry_module} does not define a function {name}()")
     kwargs = dict(args.get("kwargs", {}))
-    kwargs.update({arg: arrays[arg] for arg in args.get("array_kwargs", [])})
+    kwargs.update({arg: value.item() if value.ndim == 0 else value for arg, value in arrays.items()})
     result = function(**kwargs)
     if isinstance(result, (bool, int, float, str)) or result is None:
         return OpOutput(value=result if not isinstance(result, float) else float(result))

@@ -1,0 +1,1 @@
+"""The web service: FastAPI pages and JSON API over PostgreSQL (or SQLite), feeding Celery workers."""

@@ -1,0 +1,96 @@
+"""The FastAPI application: ``create_app(settings)``; ``uvicorn grader_api.main:app`` in production."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from urllib.parse import quote
+
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.middleware.sessions import SessionMiddleware
+
+from grader_core.config import Settings, get_settings
+
+from .db import Database
+from .deps import LoginRequired
+from .limits import BodySizeLimit
+from .routers import api, pages_auth, pages_instructor, pages_staff, pages_student
+from .security import Tickets
+from .services.submissions import SubmissionRefused
+from .templating import templates
+
+log = logging.getLogger(__name__)
+
+HERE = Path(__file__).resolve().parent
+_MULTIPART_OVERHEAD = 1024 * 1024
+
+
+def create_app(settings: Settings | None = None, db: Database | None = None, reconcile: bool = True) -> FastAPI:
+    settings = settings or get_settings()
+    db = db or Database(settings.database_url)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        from worker.celery_app import configure
+        from worker.reconciler import ReconcilerThread
+        from worker.runtime import configure as configure_runtime
+
+        celery_app = configure(settings)
+        reconciler = None
+        if reconcile and settings.reconcile_interval_s > 0:
+            reconciler = ReconcilerThread(configure_runtime(settings, db), celery_app)
+            reconciler.start()
+        yield
+        if reconciler is not None:
+            reconciler.stop()
+
+    app = FastAPI(title="dgm-grader", version="1", lifespan=lifespan,
+                  description="The Deep Generative Models autograder: submissions, results, gradebook, suites.")
+    app.state.settings = settings
+    app.state.db = db
+    app.state.tickets = Tickets(settings.secret_key, "suite-publish")
+    app.add_middleware(SessionMiddleware, secret_key=settings.secret_key, session_cookie="dgm_session",
+                       max_age=settings.session_max_age_s, same_site="lax", https_only=settings.secure_cookies)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_upload_bytes + _MULTIPART_OVERHEAD)
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    for module in (api, pages_auth, pages_student, pages_staff, pages_instructor):
+        app.include_router(module.router)
+    _error_handlers(app)
+    return app
+
+
+def _wants_json(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+def _error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(LoginRequired)
+    async def login_required(request: Request, exc: LoginRequired) -> Response:
+        return RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303)
+
+    @app.exception_handler(SubmissionRefused)
+    async def refused(request: Request, exc: SubmissionRefused) -> Response:
+        return _error(request, exc.status_code, str(exc))
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, exc: HTTPException) -> Response:
+        return _error(request, exc.status_code, str(exc.detail), exc.headers)
+
+
+def _error(request: Request, status: int, message: str, headers: dict[str, str] | None = None) -> Response:
+    if _wants_json(request):
+        return JSONResponse({"detail": message}, status_code=status, headers=headers)
+    return templates.TemplateResponse(request, "error.html", {"status": status, "message": message, "user": None},
+                                      status_code=status)
+
+
+def __getattr__(name: str) -> FastAPI:
+    """``uvicorn grader_api.main:app`` builds the app from the environment on first use."""
+    if name == "app":
+        globals()["app"] = application = create_app()
+        return application
+    raise AttributeError(name)

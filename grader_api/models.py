@@ -1,0 +1,255 @@
+"""The service's data. PostgreSQL is the source of truth; the broker only carries run ids."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from .db import UTCDateTime, utcnow
+
+Role = Literal["student", "ta", "instructor", "admin"]
+ROLES: tuple[Role, ...] = ("student", "ta", "instructor", "admin")
+STAFF_ROLES: frozenset[str] = frozenset({"ta", "instructor", "admin"})
+INSTRUCTOR_ROLES: frozenset[str] = frozenset({"instructor", "admin"})
+
+RunStatus = Literal["queued", "running", "graded", "failed"]
+FINISHED: frozenset[str] = frozenset({"graded", "failed"})
+RunKind = Literal["first", "resubmission", "regrade"]
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {datetime: UTCDateTime, dict[str, Any]: JSON}
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(16), default="student")
+    password_hash: Mapped[str | None] = mapped_column(String(200))
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role in STAFF_ROLES
+
+    @property
+    def is_instructor(self) -> bool:
+        return self.role in INSTRUCTOR_ROLES
+
+
+class ApiToken(Base):
+    """A bearer token for the command line; only its SHA-256 is stored."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[datetime | None]
+
+    user: Mapped[User] = relationship()
+
+
+class Course(Base):
+    __tablename__ = "courses"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(50), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+
+
+class Enrollment(Base):
+    __tablename__ = "enrollments"
+    __table_args__ = (UniqueConstraint("course_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+
+    user: Mapped[User] = relationship()
+
+
+class Assignment(Base):
+    __tablename__ = "assignments"
+    __table_args__ = (UniqueConstraint("course_id", "slug"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"))
+    slug: Mapped[str] = mapped_column(String(64))  # the suite id, e.g. "hw1"
+    title: Mapped[str] = mapped_column(String(200))
+    due_at: Mapped[datetime]
+    late_penalty_per_day: Mapped[float] = mapped_column(Float, default=0.1)
+    late_days_allowed: Mapped[int] = mapped_column(Integer, default=3)
+    max_submissions: Mapped[int] = mapped_column(Integer, default=10)
+    grade_policy: Mapped[str] = mapped_column(String(16), default="best")  # best | latest
+    results_published: Mapped[bool] = mapped_column(Boolean, default=False)
+    current_suite_version_id: Mapped[int | None] = mapped_column(
+        ForeignKey("suite_versions.id", use_alter=True, name="fk_assignment_current_suite")
+    )
+
+    course: Mapped[Course] = relationship()
+    current_suite: Mapped[SuiteVersion | None] = relationship(foreign_keys=[current_suite_version_id])
+
+
+class SuiteVersion(Base):
+    """A suite YAML exactly as published; runs name the version they were graded with."""
+
+    __tablename__ = "suite_versions"
+    __table_args__ = (UniqueConstraint("assignment_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assignment_id: Mapped[int] = mapped_column(ForeignKey("assignments.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column(Integer)
+    yaml_text: Mapped[str] = mapped_column(Text)
+    source_path: Mapped[str] = mapped_column(String(500))  # relative paths in the suite resolve from here
+    sha256: Mapped[str] = mapped_column(String(64))
+    suite_version: Mapped[str] = mapped_column(String(50))
+    queue: Mapped[str] = mapped_column(String(8))  # cpu | gpu, from the stages' resources
+    time_limit_s: Mapped[float] = mapped_column(Float)
+    dry_run_score: Mapped[float | None] = mapped_column(Float)
+    published_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    published_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Submission(Base):
+    __tablename__ = "submissions"
+    __table_args__ = (Index("ix_submissions_assignment_user", "assignment_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assignment_id: Mapped[int] = mapped_column(ForeignKey("assignments.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    number: Mapped[int] = mapped_column(Integer)  # 1 for the student's first submission to this assignment
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    filename: Mapped[str] = mapped_column(String(255))
+    stored_path: Mapped[str] = mapped_column(String(500))
+    file_sha256: Mapped[str] = mapped_column(String(64))
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    late_days: Mapped[int] = mapped_column(Integer, default=0)
+    late_penalty: Mapped[float] = mapped_column(Float, default=0.0)  # fraction taken off
+    # The latest finished run, denormalized so the gradebook is one query.
+    status: Mapped[str] = mapped_column(String(16), default="queued")
+    auto_score: Mapped[float | None] = mapped_column(Float)
+    max_score: Mapped[float | None] = mapped_column(Float)
+    manual_score: Mapped[float] = mapped_column(Float, default=0.0)
+
+    assignment: Mapped[Assignment] = relationship()
+    user: Mapped[User] = relationship()
+
+    @property
+    def final_score(self) -> float | None:
+        if self.auto_score is None:
+            return None
+        return round((self.auto_score + self.manual_score) * (1.0 - self.late_penalty), 6)
+
+
+class GradingRun(Base):
+    __tablename__ = "grading_runs"
+    __table_args__ = (Index("ix_runs_status_queue", "status", "queue", "priority", "enqueued_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id", ondelete="CASCADE"), index=True)
+    suite_version_id: Mapped[int] = mapped_column(ForeignKey("suite_versions.id"))
+    kind: Mapped[str] = mapped_column(String(16))  # first | resubmission | regrade
+    priority: Mapped[int] = mapped_column(Integer)  # lower runs first
+    queue: Mapped[str] = mapped_column(String(8))
+    status: Mapped[str] = mapped_column(String(16), default="queued")
+    task_id: Mapped[str] = mapped_column(String(64))  # the only broker message allowed to grade this run
+    claim_token: Mapped[str | None] = mapped_column(String(64))  # the attempt allowed to write results
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    enqueued_at: Mapped[datetime] = mapped_column(default=utcnow)
+    started_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+    deadline_at: Mapped[datetime | None]
+    worker: Mapped[str | None] = mapped_column(String(200))
+    worker_pid: Mapped[int | None] = mapped_column(Integer)
+    gpu_id: Mapped[str | None] = mapped_column(String(32))
+    current_stage: Mapped[str | None] = mapped_column(String(64))
+    error: Mapped[str | None] = mapped_column(Text)
+    score: Mapped[float | None] = mapped_column(Float)
+    max_score: Mapped[float | None] = mapped_column(Float)
+    automatic_max_score: Mapped[float | None] = mapped_column(Float)
+    pending_manual_points: Mapped[float | None] = mapped_column(Float)
+    environment: Mapped[dict[str, Any] | None]
+    stages: Mapped[dict[str, Any] | None]
+    logs: Mapped[str | None] = mapped_column(Text)
+
+    submission: Mapped[Submission] = relationship()
+    suite_version: Mapped[SuiteVersion] = relationship()
+    tests: Mapped[list[TestResultRow]] = relationship(order_by="TestResultRow.position", cascade="all, delete-orphan")
+    artifacts: Mapped[list[Artifact]] = relationship(cascade="all, delete-orphan")
+
+    @property
+    def duration_s(self) -> float | None:
+        if self.started_at is None or self.finished_at is None:
+            return None
+        return (self.finished_at - self.started_at).total_seconds()
+
+
+class TestResultRow(Base):
+    __tablename__ = "test_results"
+    __test__ = False  # not a pytest class
+    __table_args__ = (UniqueConstraint("run_id", "test_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("grading_runs.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer)
+    test_id: Mapped[str] = mapped_column(String(100))
+    title: Mapped[str] = mapped_column(String(300))
+    check: Mapped[str] = mapped_column(String(64))
+    stage: Mapped[str] = mapped_column(String(64))
+    score: Mapped[float] = mapped_column(Float)
+    max_score: Mapped[float] = mapped_column(Float)
+    status: Mapped[str] = mapped_column(String(16))
+    feedback: Mapped[str] = mapped_column(Text)
+    visibility: Mapped[str] = mapped_column(String(20))
+    duration_s: Mapped[float] = mapped_column(Float, default=0.0)
+    metrics: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # {"items": [Metric, ...]}
+
+
+class Artifact(Base):
+    """A file a run produced (a sample grid, the full log), stored under the artifact directory."""
+
+    __tablename__ = "artifacts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("grading_runs.id", ondelete="CASCADE"), index=True)
+    test_id: Mapped[str | None] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(16))  # image | log
+    name: Mapped[str] = mapped_column(String(200))
+    path: Mapped[str] = mapped_column(String(500))
+    content_type: Mapped[str] = mapped_column(String(100))
+
+
+class ManualGrade(Base):
+    __tablename__ = "manual_grades"
+    __table_args__ = (UniqueConstraint("submission_id", "test_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id", ondelete="CASCADE"))
+    test_id: Mapped[str] = mapped_column(String(100))
+    grader_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    items: Mapped[dict[str, Any]] = mapped_column(JSON)  # rubric item id -> points awarded
+    score: Mapped[float] = mapped_column(Float)
+    comment: Mapped[str] = mapped_column(Text, default="")
+    graded_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AuditLog(Base):
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    action: Mapped[str] = mapped_column(String(64))
+    target: Mapped[str] = mapped_column(String(200))
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    at: Mapped[datetime] = mapped_column(default=utcnow)

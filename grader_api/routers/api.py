@@ -1,0 +1,169 @@
+"""The JSON API (``/api/v1``): everything the pages do, for scripts and the command line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile
+from fastapi.responses import FileResponse, PlainTextResponse
+from sqlalchemy import select
+
+from ..db import utcnow
+from ..deps import DB, ApiInstructor, ApiStaff, ApiUser, AppSettings
+from ..models import ApiToken, Artifact, Assignment, Course, GradingRun, Submission, User
+from ..schemas import (
+    AssignmentOut, ManualGradeIn, PublishIn, PublishOut, QueueOut, RegradeOut, RosterOut, SubmissionOut,
+    SuiteCheckOut, TokenOut, TokenRequest, UserOut,
+)
+from ..security import new_api_token, verify_password
+from ..services import gradebook as gradebook_service
+from ..services import manual, monitor, roster, submissions, suite_workflow, views
+from ..services.answers import answers_yaml
+from ..services.assignments import AssignmentSettings, update_settings
+from ..services.suites import load_version
+from ..services.visibility import visible_to_student
+from .common import file_chunks, submit_chunks
+
+router = APIRouter(prefix="/api/v1", tags=["api"])
+
+
+@router.post("/tokens", response_model=TokenOut)
+def create_token(body: TokenRequest, session: DB) -> TokenOut:
+    """Trade an email and password for an API token (``dgm-grader submit`` uses it)."""
+    user = session.scalar(select(User).where(User.email == body.email.lower()))
+    if user is None or not user.is_active or not verify_password(user.password_hash, body.password):
+        raise HTTPException(401, "wrong email or password")
+    token, digest = new_api_token()
+    session.add(ApiToken(user_id=user.id, token_sha256=digest, name=body.name[:100]))
+    session.commit()
+    return TokenOut(token=token)
+
+
+@router.get("/me", response_model=UserOut)
+def me(user: ApiUser) -> UserOut:
+    return views.user_out(user)
+
+
+@router.get("/assignments", response_model=list[AssignmentOut])
+def list_assignments(user: ApiUser, session: DB) -> list[AssignmentOut]:
+    return [views.assignment_out(session, a, user) for a in session.scalars(select(Assignment).order_by(Assignment.due_at))]
+
+
+@router.post("/assignments/{slug}/submissions", response_model=SubmissionOut, status_code=201)
+def submit_upload(slug: str, file: Annotated[UploadFile, File()], user: ApiUser, session: DB, settings: AppSettings) -> SubmissionOut:
+    assignment = views.find_assignment(session, slug)
+    run = submit_chunks(session, assignment, user, file_chunks(file.file), file.filename or "upload", settings)
+    return views.submission_out(session, run.submission, user)
+
+
+@router.post("/assignments/{slug}/answers", response_model=SubmissionOut, status_code=201)
+def submit_answers(slug: str, answers: dict[str, str], user: ApiUser, session: DB, settings: AppSettings) -> SubmissionOut:
+    """Answer-only homework: the answers by key (``{"q1.alpha": "1/(2*pi)"}``), as the generated form sends."""
+    assignment = views.find_assignment(session, slug)
+    spec = load_version(assignment.current_suite).suite.submission if assignment.current_suite else None
+    if spec is None or not spec.answers_file or not spec.answers:
+        raise HTTPException(409, "this assignment takes a file upload, not a form")
+    data = answers_yaml(spec.answers, answers)
+    run = submit_chunks(session, assignment, user, [data], spec.answers_file, settings)
+    return views.submission_out(session, run.submission, user)
+
+
+@router.get("/submissions", response_model=list[SubmissionOut])
+def my_submissions(user: ApiUser, session: DB) -> list[SubmissionOut]:
+    mine = session.scalars(select(Submission).where(Submission.user_id == user.id).order_by(Submission.id.desc()))
+    return [views.submission_out(session, s, user) for s in mine]
+
+
+@router.get("/submissions/{submission_id}", response_model=SubmissionOut)
+def get_submission(submission_id: int, user: ApiUser, session: DB) -> SubmissionOut:
+    return views.submission_out(session, views.find_submission(session, submission_id, user), user)
+
+
+@router.get("/artifacts/{artifact_id}")
+def get_artifact(artifact_id: int, user: ApiUser, session: DB) -> FileResponse:
+    artifact = session.get(Artifact, artifact_id)
+    if artifact is None:
+        raise HTTPException(404, "no such artifact")
+    run = session.get_one(GradingRun, artifact.run_id)
+    submission = views.find_submission(session, run.submission_id, user)
+    if not user.is_staff:
+        test = next((t for t in run.tests if t.test_id == artifact.test_id), None)
+        if artifact.kind == "log" or test is None or not visible_to_student(test.visibility, submission.assignment, utcnow()):
+            raise HTTPException(404, "no such artifact")
+    return FileResponse(Path(artifact.path), media_type=artifact.content_type)
+
+
+# --- staff ---------------------------------------------------------------------------------------
+
+@router.get("/gradebook.csv", response_class=PlainTextResponse)
+def gradebook_csv(course_id: int, user: ApiStaff, session: DB) -> PlainTextResponse:
+    book = gradebook_service.gradebook(session, course_id)
+    return PlainTextResponse(gradebook_service.gradebook_csv(book), media_type="text/csv")
+
+
+@router.get("/queue", response_model=QueueOut)
+def queue(user: ApiStaff, session: DB) -> QueueOut:
+    state = monitor.queue_monitor(session)
+    return QueueOut(depth=state.depth, running=[views.run_out(session, r) for r in state.running],
+                    percentiles_s=state.percentiles, failures=[views.run_out(session, r) for r in state.failures],
+                    workers=[vars(w) for w in state.workers])
+
+
+@router.post("/submissions/{submission_id}/regrade", response_model=RegradeOut)
+def regrade_one(submission_id: int, user: ApiStaff, session: DB) -> RegradeOut:
+    submission = views.find_submission(session, submission_id, user)
+    return RegradeOut(run_ids=[r.id for r in submissions.regrade(session, [submission], user)])
+
+
+@router.post("/assignments/{slug}/regrade", response_model=RegradeOut)
+def regrade_many(slug: str, user: ApiStaff, session: DB, student_id: int | None = None) -> RegradeOut:
+    """Every submission of the assignment, or of one student when ``student_id`` is given."""
+    assignment = views.find_assignment(session, slug)
+    query = select(Submission).where(Submission.assignment_id == assignment.id)
+    if student_id is not None:
+        query = query.where(Submission.user_id == student_id)
+    return RegradeOut(run_ids=[r.id for r in submissions.regrade(session, session.scalars(query).all(), user)])
+
+
+@router.post("/submissions/{submission_id}/manual-grades/{test_id}", response_model=SubmissionOut)
+def grade_manually(submission_id: int, test_id: str, body: ManualGradeIn, user: ApiStaff, session: DB) -> SubmissionOut:
+    submission = views.find_submission(session, submission_id, user)
+    run = submissions.latest_run(session, submission.id)
+    version = run.suite_version if run else submission.assignment.current_suite
+    manual.save_grade(session, load_version(version), submission, test_id, body.items, body.comment, user)
+    session.commit()
+    return views.submission_out(session, submission, user)
+
+
+# --- instructors ---------------------------------------------------------------------------------
+
+@router.post("/suites/check", response_model=SuiteCheckOut)
+def check_suite(request: Request, yaml_text: Annotated[str, Form()], user: ApiInstructor, settings: AppSettings) -> SuiteCheckOut:
+    """Validate (errors with line numbers), then dry-run the reference solution."""
+    return suite_workflow.check(yaml_text, settings, request.app.state.tickets)
+
+
+@router.post("/suites/publish", response_model=PublishOut)
+def publish_suite(request: Request, body: PublishIn, user: ApiInstructor, session: DB, settings: AppSettings) -> PublishOut:
+    version, slug = suite_workflow.publish_checked(session, body.yaml_text, body.publish_ticket, settings,
+                                                   request.app.state.tickets, user)
+    return PublishOut(assignment=slug, version=version.number, sha256=version.sha256)
+
+
+@router.put("/assignments/{slug}/settings", response_model=AssignmentOut)
+def edit_settings(slug: str, body: AssignmentSettings, user: ApiInstructor, session: DB) -> AssignmentOut:
+    assignment = views.find_assignment(session, slug)
+    update_settings(session, assignment, body, user)
+    session.commit()
+    return views.assignment_out(session, assignment, user)
+
+
+@router.post("/courses/{course_id}/roster", response_model=RosterOut)
+def import_roster(course_id: int, csv_text: Annotated[str, Form()], user: ApiInstructor, session: DB) -> RosterOut:
+    course = session.get(Course, course_id)
+    if course is None:
+        raise HTTPException(404, "no such course")
+    outcome = roster.import_roster(session, course, csv_text, user)
+    session.commit()
+    return RosterOut(created=outcome.created, enrolled=outcome.enrolled, errors=outcome.errors)

@@ -1,0 +1,161 @@
+"""The JSON API's types (also what the pages render)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, Field
+
+from grader_core.results import Metric
+
+
+class UserOut(BaseModel):
+    id: int
+    email: str
+    name: str
+    role: str
+
+
+class TokenRequest(BaseModel):
+    email: str
+    password: str
+    name: str = "command line"
+
+
+class TokenOut(BaseModel):
+    token: str = Field(description="send as 'Authorization: Bearer <token>'; shown once")
+
+
+class AnswerField(BaseModel):
+    key: str
+    label: str
+    kind: str
+    variables: list[str]
+
+
+class AssignmentOut(BaseModel):
+    slug: str
+    title: str
+    due_at: datetime
+    late_penalty_per_day: float
+    late_days_allowed: int
+    max_submissions: int
+    submissions_used: int
+    grade_policy: str
+    results_published: bool
+    suite_version: int | None
+    answers: list[AnswerField]
+
+
+class RunOut(BaseModel):
+    id: int
+    kind: str
+    status: str
+    queue: str
+    position: int | None = Field(description="1 = next to be graded; only while queued")
+    attempts: int
+    current_stage: str | None
+    enqueued_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    error: str | None
+
+
+class TestOut(BaseModel):
+    id: str
+    title: str
+    status: str
+    score: float
+    max_score: float
+    feedback: str
+    visibility: str
+    metrics: list[Metric]
+
+
+class ArtifactOut(BaseModel):
+    id: int
+    test_id: str | None
+    kind: str
+    name: str
+    url: str
+
+
+class ManualGradeOut(BaseModel):
+    test_id: str
+    score: float
+    items: dict[str, float]
+    comment: str
+
+
+class SubmissionOut(BaseModel):
+    id: int
+    assignment: str
+    user: UserOut
+    number: int
+    created_at: datetime
+    filename: str
+    file_sha256: str
+    status: str
+    late_days: int
+    late_penalty: float
+    score: float | None = Field(description="automatic score of the tests this viewer may see (all, once published)")
+    max_score: float | None
+    manual_score: float
+    final_score: float | None = Field(description="(score + manual) x (1 - late penalty)")
+    withheld_tests: int
+    run: RunOut | None
+    tests: list[TestOut]
+    artifacts: list[ArtifactOut]
+    manual_grades: list[ManualGradeOut]
+    logs: str | None = Field(None, description="staff only")
+    environment: dict | None = Field(None, description="staff only")  # type: ignore[type-arg]
+
+
+class RegradeOut(BaseModel):
+    run_ids: list[int]
+
+
+class ManualGradeIn(BaseModel):
+    items: dict[str, float]
+    comment: str = ""
+
+
+class SuiteIssueOut(BaseModel):
+    line: int
+    message: str
+
+
+class SuiteCheckOut(BaseModel):
+    valid: bool
+    issues: list[SuiteIssueOut]
+    suite_id: str | None = None
+    dry_run_score: float | None = None
+    automatic_max_score: float | None = None
+    dry_run_passed: bool = False
+    failing_tests: list[str] = []
+    publish_ticket: str | None = Field(None, description="pass to publish; proves this text passed its dry run")
+
+
+class PublishIn(BaseModel):
+    yaml_text: str
+    publish_ticket: str
+
+
+class PublishOut(BaseModel):
+    assignment: str
+    version: int
+    sha256: str
+
+
+class RosterOut(BaseModel):
+    created: list[tuple[str, str]]
+    enrolled: int
+    errors: list[str]
+
+
+class QueueOut(BaseModel):
+    depth: dict[str, int]
+    running: list[RunOut]
+    percentiles_s: dict[str, float]
+    failures: list[RunOut]
+    workers: list[dict]  # type: ignore[type-arg]

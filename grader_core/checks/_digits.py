@@ -1,0 +1,36 @@
+"""Trusted-side access to the evaluation digits and the calibration of thresholds against them."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+
+from ..datasets import DigitDataset, hoda_available, load_dataset
+
+PERSIAN = "persian_digits"
+
+
+def resolve(name: str) -> str:
+    """``persian_digits`` is the real Hoda set where its files exist, else the offline generator's."""
+    if name == PERSIAN:
+        return "hoda" if hoda_available() else "synthetic"
+    return name
+
+
+@lru_cache(maxsize=8)
+def evaluation_subset(name: str, split: str, count: int) -> tuple[np.ndarray, str]:
+    """A fixed subset (same for every submission: FID is biased in N) and its dataset's checksum."""
+    dataset: DigitDataset = load_dataset(resolve(name), split)
+    if count > len(dataset):
+        raise ValueError(f"{name}/{split} has only {len(dataset)} digits, {count} requested")
+    chosen = np.random.default_rng(0).permutation(len(dataset))[:count]
+    images = dataset.images[np.sort(chosen)]
+    images.flags.writeable = False
+    return images, dataset.checksum
+
+
+@lru_cache(maxsize=4)
+def pixel_marginals(name: str) -> np.ndarray:
+    """P(x_ij = 1) on the training split: the independent-pixel baseline."""
+    return load_dataset(resolve(name), "train").images.mean(axis=0, dtype=np.float64)

@@ -1,0 +1,1 @@
+"""Celery workers: the grading task, the reconciler, GPU assignment."""

@@ -1,0 +1,54 @@
+"""The Celery app. Long jobs: late acks, re-delivery when a worker dies, prefetch of one, a broker
+visibility timeout above the longest suite. Start a worker with
+``celery -A worker.celery_app worker -Q cpu`` (or ``-Q gpu`` with ``DGM_WORKER_GPUS=0,1``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from celery import Celery
+from kombu import Exchange, Queue
+
+from grader_core.config import Settings, get_settings
+
+from . import runtime
+
+QUEUES = ("cpu", "gpu")
+PRIORITY_STEPS = [0, 3, 6, 9]
+# The anonymous exchange routes by queue name and needs no binding; Redis keeps bindings as keys,
+# which a restart without persistence loses, after which a named exchange drops messages silently.
+_ANONYMOUS = Exchange("", type="direct")
+
+
+def celery_config(settings: Settings) -> dict[str, Any]:
+    return {
+        "broker_url": settings.broker_url,
+        "broker_connection_retry_on_startup": True,
+        "broker_transport_options": {
+            "visibility_timeout": settings.broker_visibility_timeout_s,
+            "priority_steps": PRIORITY_STEPS,
+            "queue_order_strategy": "priority",
+        },
+        "task_queues": [Queue(name, _ANONYMOUS, routing_key=name) for name in QUEUES],
+        "task_default_queue": "cpu",
+        "task_acks_late": True,
+        "task_reject_on_worker_lost": True,
+        "task_ignore_result": True,
+        "task_serializer": "json",
+        "accept_content": ["json"],
+        "worker_prefetch_multiplier": 1,
+        "worker_hijack_root_logger": False,
+        "worker_send_task_events": False,
+        "worker_enable_remote_control": True,
+    }
+
+
+app = Celery("dgm_grader", include=["worker.tasks"])
+app.conf.update(celery_config(get_settings()))
+
+
+def configure(settings: Settings) -> Celery:
+    """Point the app and the tasks at ``settings`` (tests, the embedded mode)."""
+    app.conf.update(celery_config(settings))
+    runtime.configure(settings)
+    return app

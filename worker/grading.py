@@ -1,0 +1,163 @@
+"""Grade one run, exactly once, with the database as the source of truth.
+
+1. Claim (one transaction, row locked): a run already finished, or one whose current message is
+   another, is left alone; a claim counts an attempt and gives up after ``max_grading_attempts``
+   (a submission that kills its worker every time must not loop forever).
+2. Grade, outside any transaction.
+3. Record (one transaction, row locked): only the attempt holding the claim token writes results.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+from celery.exceptions import SoftTimeLimitExceeded
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from grader_api.db import utcnow
+from grader_api.models import FINISHED, GradingRun, Submission, TestResultRow
+from grader_api.services.suites import load_version
+from grader_core.config import Settings
+from grader_core.intake import IntakeError
+from grader_core.pipeline import grade_upload
+from grader_core.results import GradingResult
+from grader_core.sandbox import Sandbox, select_sandbox
+
+from .gpus import my_gpu
+from .queueing import DEADLINE_SLACK_S, hard_limit
+from .runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Claim:
+    run_id: int
+    token: str
+    upload: Path
+    gpu: str | None
+
+
+def execute_run(rt: Runtime, run_id: int, task_id: str, hostname: str) -> str:
+    claim = claim_run(rt, run_id, task_id, hostname)
+    if claim is None:
+        return "skipped"
+    with rt.db.session() as session:
+        run = session.get_one(GradingRun, run_id)
+        loaded = load_version(run.suite_version)
+    try:
+        result = grade_upload(loaded, claim.upload, _sandbox(rt.settings), rt.settings,
+                              gpu_ids=(claim.gpu,) if claim.gpu else ())
+    except IntakeError as exc:
+        return finish_failed(rt, claim, f"upload rejected: {exc}")
+    except SoftTimeLimitExceeded:
+        return finish_failed(rt, claim, "grading took longer than this assignment allows")
+    except Exception:
+        log.exception("run %s failed in the grader", run_id)
+        return finish_failed(rt, claim, "internal error in the grader; staff have been notified")
+    return record_result(rt, claim, result)
+
+
+def claim_run(rt: Runtime, run_id: int, task_id: str, hostname: str) -> Claim | None:
+    with rt.db.session() as session, session.begin():
+        run = _locked(session, run_id)
+        if run is None or run.status in FINISHED:
+            log.info("run %s: nothing to do (%s)", run_id, "missing" if run is None else run.status)
+            return None
+        if run.task_id != task_id:
+            log.info("run %s: message %s is stale (current %s)", run_id, task_id, run.task_id)
+            return None
+        if run.attempts >= rt.settings.max_grading_attempts:
+            _finish(session, run, "failed", f"gave up after {run.attempts} attempts: the grading process died each time "
+                                            "(out of memory, or killed)")
+            return None
+        now = utcnow()
+        gpu = my_gpu(rt.settings) if run.queue == "gpu" else None
+        run.attempts += 1
+        run.status = "running"
+        run.claim_token = uuid.uuid4().hex
+        run.worker = hostname
+        run.worker_pid = os.getpid()
+        run.gpu_id = gpu
+        run.started_at = now
+        run.current_stage = ", ".join(load_version(run.suite_version).suite.stages)
+        run.deadline_at = now + timedelta(seconds=hard_limit(run.suite_version.time_limit_s) + DEADLINE_SLACK_S)
+        run.submission.status = "running"
+        log.info("run %s: attempt %s on %s pid %s", run_id, run.attempts, hostname, run.worker_pid)
+        return Claim(run.id, run.claim_token, Path(run.submission.stored_path), gpu)
+
+
+def record_result(rt: Runtime, claim: Claim, result: GradingResult) -> str:
+    with rt.db.session() as session, session.begin():
+        run = _current_claim(session, claim)
+        if run is None:
+            return "discarded"
+        run.tests = [
+            TestResultRow(
+                position=position, test_id=test.id, title=test.title, check=test.check, stage=test.stage,
+                score=test.score, max_score=test.max_score, status=test.status, feedback=test.feedback,
+                visibility=test.visibility.value, duration_s=test.duration_s,
+                metrics={"items": [metric.model_dump() for metric in test.metrics]},
+            )
+            for position, test in enumerate(result.tests)
+        ]
+        run.score = result.score
+        run.max_score = result.max_score
+        run.automatic_max_score = result.automatic_max_score
+        run.pending_manual_points = result.pending_manual_points
+        run.environment = result.environment.model_dump(mode="json")
+        run.stages = {"items": [stage.model_dump() for stage in result.stages]}
+        run.logs = result.logs
+        _finish(session, run, "graded", None)
+        log.info("run %s graded: %g/%g", run.id, result.score, result.max_score)
+        return "graded"
+
+
+def finish_failed(rt: Runtime, claim: Claim, error: str) -> str:
+    with rt.db.session() as session, session.begin():
+        run = _current_claim(session, claim)
+        if run is None:
+            return "discarded"
+        _finish(session, run, "failed", error)
+        return "failed"
+
+
+def _finish(session: Session, run: GradingRun, status: str, error: str | None) -> None:
+    run.status = status
+    run.error = error
+    run.finished_at = utcnow()
+    run.current_stage = None
+    submission: Submission = run.submission
+    submission.status = status
+    if status == "graded":
+        submission.auto_score = run.score
+        submission.max_score = run.max_score
+
+
+def _locked(session: Session, run_id: int) -> GradingRun | None:
+    return session.scalar(select(GradingRun).where(GradingRun.id == run_id).with_for_update())
+
+
+def _current_claim(session: Session, claim: Claim) -> GradingRun | None:
+    run = _locked(session, claim.run_id)
+    if run is None or run.status != "running" or run.claim_token != claim.token:
+        log.warning("run %s: attempt %s lost its claim; its result is discarded", claim.run_id, claim.token[:8])
+        return None
+    return run
+
+
+_sandboxes: dict[tuple[str, str], Sandbox] = {}
+
+
+def _sandbox(settings: Settings) -> Sandbox:
+    """One sandbox per process (choosing one may build the Docker image)."""
+    key = (settings.sandbox_backend, settings.sandbox_image)
+    if key not in _sandboxes:
+        _sandboxes[key] = select_sandbox(settings)
+    return _sandboxes[key]
