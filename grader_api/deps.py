@@ -3,7 +3,7 @@ role guards, and CSRF checks for every unsafe request made with the cookie."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
@@ -23,7 +23,9 @@ class LoginRequired(Exception):
     """A page needs a signed-in user; the app redirects to the login page."""
 
 
-def get_db(request: Request) -> Iterator[Session]:
+async def get_db(request: Request) -> AsyncIterator[Session]:
+    """Async so its teardown needs no worker thread: a sync teardown waits for a free thread while
+    holding a connection, and under load every thread waits for a connection (a deadlock)."""
     database: Database = request.app.state.db
     with database.session() as session:
         yield session
@@ -50,7 +52,20 @@ def _bearer(request: Request) -> str | None:
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 
-async def _authenticate(request: Request, session: Session) -> User | None:
+async def csrf_guard(request: Request) -> None:
+    """An unsafe request carried by the session cookie must echo the session's CSRF token
+    (form field ``csrf_token`` or header ``X-CSRF-Token``); API-token requests carry no cookie."""
+    if request.method in SAFE_METHODS or _bearer(request) is not None or "uid" not in request.session:
+        return
+    given = request.headers.get("x-csrf-token")
+    if given is None and request.headers.get("content-type", "").startswith(("multipart/form-data", "application/x-www-form-urlencoded")):
+        field = (await request.form()).get("csrf_token")
+        given = field if isinstance(field, str) else None
+    if not same_token(request.session.get("csrf"), given):
+        raise HTTPException(403, "missing or wrong CSRF token; reload the page and try again")
+
+
+def _authenticate(request: Request, session: Session) -> User | None:
     token = _bearer(request)
     if token is not None:
         api_token = session.scalar(select(ApiToken).where(ApiToken.token_sha256 == token_sha256(token)))
@@ -61,33 +76,29 @@ async def _authenticate(request: Request, session: Session) -> User | None:
         return api_token.user
     user_id = request.session.get("uid")
     user = session.get(User, user_id) if isinstance(user_id, int) else None
-    if user is None or not user.is_active:
-        return None
-    if request.method not in SAFE_METHODS:
-        given = request.headers.get("x-csrf-token")
-        if given is None and request.headers.get("content-type", "").startswith(("multipart/form-data", "application/x-www-form-urlencoded")):
-            given = (await request.form()).get("csrf_token")
-        if not same_token(request.session.get("csrf"), given if isinstance(given, str) else None):
-            raise HTTPException(403, "missing or wrong CSRF token; reload the page and try again")
-    return user
+    session.rollback()  # give the connection back while the request waits for its next step
+    return user if user is not None and user.is_active else None
 
 
-async def api_user(request: Request, session: DB) -> User:
-    user = await _authenticate(request, session)
+CsrfChecked = Depends(csrf_guard)
+
+
+def api_user(request: Request, session: DB, _: None = CsrfChecked) -> User:
+    user = _authenticate(request, session)
     if user is None:
         raise HTTPException(401, "sign in or send an API token", headers={"WWW-Authenticate": "Bearer"})
     return user
 
 
-async def page_user(request: Request, session: DB) -> User:
-    user = await _authenticate(request, session)
+def page_user(request: Request, session: DB, _: None = CsrfChecked) -> User:
+    user = _authenticate(request, session)
     if user is None:
         raise LoginRequired()
     return user
 
 
 def _role_guard(base: Callable, roles: frozenset[str]) -> Callable:  # type: ignore[type-arg]
-    async def guard(user: Annotated[User, Depends(base)]) -> User:
+    def guard(user: Annotated[User, Depends(base)]) -> User:
         if user.role not in roles:
             raise HTTPException(403, "you do not have access to this page")
         return user

@@ -50,6 +50,13 @@ def _sandbox(backend: str | None, unsafe: bool):  # type: ignore[no-untyped-def]
         raise typer.Exit(3) from None
 
 
+def _grade_reference(loaded: LoadedSuite, backend: str | None, unsafe: bool):  # type: ignore[no-untyped-def]
+    if loaded.reference_solution is None:
+        typer.echo(f"{loaded.path}: the suite names no reference_solution", err=True)
+        raise typer.Exit(1)
+    return grade_upload(loaded, loaded.reference_solution, _sandbox(backend, unsafe), get_settings())
+
+
 @app.command()
 def grade(
     submission: Annotated[Path, typer.Argument(help="a .zip, a folder, or one .py/.yaml/.ipynb file")],
@@ -86,16 +93,27 @@ def suite_validate(path: Path) -> None:
 def suite_check(path: Path, backend: Backend = None, unsafe_no_sandbox: Unsafe = False) -> None:
     """Grade the suite's reference solution; fail unless it earns every automatic point."""
     loaded = _load(path)
-    reference = loaded.reference_solution
-    if reference is None:
-        typer.echo(f"{path}: the suite names no reference_solution", err=True)
-        raise typer.Exit(1)
-    result = grade_upload(loaded, reference, _sandbox(backend, unsafe_no_sandbox), get_settings())
+    result = _grade_reference(loaded, backend, unsafe_no_sandbox)
     typer.echo(render_report(result, loaded))
     if result.score < result.automatic_max_score - 1e-9:
         typer.echo(f"FAILED: the reference solution scores {result.score:g} of {result.automatic_max_score:g}", err=True)
         raise typer.Exit(1)
     typer.echo(f"OK: the reference solution scores all {result.automatic_max_score:g} automatic points")
+
+
+@suite_app.command("calibrate")
+def suite_calibrate(path: Path, backend: Backend = None, unsafe_no_sandbox: Unsafe = False) -> None:
+    """Grade the reference solution in the sandbox and store what each check measured (NLL, FID...)
+    under the checksum of the data, so thresholds can be set relative to the reference."""
+    from .calibration import calibration_path, record_calibration
+
+    loaded = _load(path)
+    result = _grade_reference(loaded, backend, unsafe_no_sandbox)
+    calibration = record_calibration(loaded, result)
+    for test in result.tests:
+        if test.measured is not None:
+            typer.echo(f"  {test.id:<28} {test.measured:.6g}")
+    typer.echo(f"wrote {calibration_path(loaded)} ({sum(len(v) for v in calibration.values.values())} values)")
 
 
 @sandbox_app.command("build-image")

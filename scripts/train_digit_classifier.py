@@ -69,7 +69,11 @@ def train(dataset: str, epochs: int, seed: int) -> DigitClassifier:
             schedule.step()
             total += loss.item() * len(batch)
         logger.info("%s epoch %d/%d: mean loss %.4f", dataset, epoch + 1, epochs, total / len(labels))
-    return model.eval().requires_grad_(False)
+    model.eval().requires_grad_(False)
+    with torch.inference_mode():
+        features = torch.cat([model.body(batch) for batch in images.split(1000)])
+    model.feature_scale.fill_(features.square().mean().sqrt())
+    return model
 
 
 def accuracy(model: DigitClassifier, dataset: str, split: str) -> float:

@@ -68,5 +68,13 @@ def write_answers(folder: Path, answers: dict[str, Any] | str, name: str = "answ
     return folder
 
 
+def subsuite(loaded: LoadedSuite, prefix: str, required_files: list[str] | None = None) -> LoadedSuite:
+    """The same suite restricted to the tests whose id starts with ``prefix`` (one question)."""
+    suite = loaded.suite
+    submission = suite.submission.model_copy(update={"required_files": required_files or []})
+    tests = [test for test in suite.tests if test.id.startswith(prefix)]
+    return LoadedSuite(suite=suite.model_copy(update={"tests": tests, "submission": submission}), path=loaded.path, text=loaded.text)
+
+
 def grade_folder(loaded: LoadedSuite, folder: Path, sandbox: Sandbox, settings: Settings) -> GradingResult:
     return grade_upload(loaded, folder, sandbox, settings)

@@ -32,5 +32,7 @@ def evaluation_subset(name: str, split: str, count: int) -> tuple[np.ndarray, st
 
 @lru_cache(maxsize=4)
 def pixel_marginals(name: str) -> np.ndarray:
-    """P(x_ij = 1) on the training split: the independent-pixel baseline."""
-    return load_dataset(resolve(name), "train").images.mean(axis=0, dtype=np.float64)
+    """P(x_ij = 1) on the training split (smoothed): the independent-pixel baseline model."""
+    from ..metrics.likelihood import fit_pixel_marginals
+
+    return fit_pixel_marginals(load_dataset(resolve(name), "train").images)

@@ -12,8 +12,10 @@ from .base import OutputProblem, Params, ProbeOutcome
 
 
 class LoadSpec(Params):
-    """How the runner builds the model: ``function(**kwargs, weights_dir=<submission>/weights)``."""
+    """How the runner builds the model: ``module.function(**kwargs, weights_dir=<submission>/weights)``;
+    ``module`` defaults to the suite's entry module."""
 
+    module: str | None = None
     function: str = "load_model"
     kwargs: dict[str, Any] = Field(default_factory=dict)
 

@@ -11,9 +11,18 @@ from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
+from pydantic import Field
 
 from ._outputs import require_ok
-from .base import OutputProblem, ProbeOutcome
+from .base import OutputProblem, Params, ProbeOutcome
+
+
+class StaffFunctionParams(Params):
+    """A function of the submission checked with the help of a staff module."""
+
+    support: str = Field(description="the staff module, relative to the suite file")
+    function: str
+    module: str | None = Field(None, description="the submission's file, if not the entry module")
 
 
 @lru_cache(maxsize=32)

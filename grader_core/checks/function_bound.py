@@ -10,13 +10,11 @@ from __future__ import annotations
 from pydantic import Field
 
 from . import register_check
-from ._staff import as_arrays, call_inputs, returned_number, staff_module
-from .base import Check, CheckResult, Params, PlanContext, Probe, ProbeOutcome, ScoreContext
+from ._staff import StaffFunctionParams, as_arrays, call_inputs, returned_number, staff_module
+from .base import Check, CheckResult, PlanContext, Probe, ProbeOutcome, ScoreContext
 
 
-class FunctionBoundParams(Params):
-    support: str
-    function: str
+class FunctionBoundParams(StaffFunctionParams):
     cases: int = Field(24, ge=3)
     tolerance: float = Field(1e-7, gt=0, description="absolute, in the function's units")
 
@@ -29,7 +27,7 @@ class FunctionBound(Check[FunctionBoundParams]):
     def plan(self, params: FunctionBoundParams, ctx: PlanContext) -> list[Probe]:
         staff = staff_module(ctx.suite_dir / params.support)
         return [
-            Probe(f"case{case}", "call", {"function": params.function}, as_arrays(inputs))
+            Probe(f"case{case}", "call", {"function": params.function, "module": params.module}, as_arrays(inputs))
             for case, inputs in enumerate(staff.bound_inputs(ctx.rng, params.cases))
         ]
 

@@ -34,19 +34,19 @@ class Likelihood(Check[LikelihoodParams]):
         return [Probe("probs", "model.conditionals", conditionals_args(params.load), {"x": images})]
 
     def score(self, params: LikelihoodParams, ctx: ScoreContext, outcomes: dict[str, ProbeOutcome]) -> CheckResult:
-        from ..metrics.likelihood import bits_per_dim, independent_pixel_nll, nll_nats  # heavy: only when scoring
+        from ..metrics.likelihood import score_nll
 
         images, checksum = evaluation_subset(params.dataset, params.split, params.count)
         probs = probabilities(outcomes["probs"], "conditionals()", params.count)
-        nats = nll_nats(images, probs)
-        baseline = independent_pixel_nll(images, pixel_marginals(params.dataset))
+        score = score_nll(images, probs)
+        baseline = score_nll(images, pixel_marginals(params.dataset)).nats_per_image
         return calibrated_result(
             ctx,
             what="NLL",
-            value=nats,
+            value=score.nats_per_image,
             key=checksum,
             factor=params.full_at_factor,
             baseline=baseline,
-            unit=f"nats/image ({bits_per_dim(nats):.4f} bits/dim) on {params.count} held-out digits",
-            extra=[MetricValue("bits/dim", bits_per_dim(nats)), MetricValue("independent-pixel baseline NLL", baseline)],
+            unit=f"nats/image ({score.bits_per_dim:.4f} bits/dim) on {params.count} held-out digits",
+            extra=[MetricValue("bits/dim", score.bits_per_dim), MetricValue("independent-pixel baseline NLL", baseline)],
         )

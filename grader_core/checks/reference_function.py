@@ -12,13 +12,11 @@ from pydantic import Field
 
 from . import register_check
 from ._expected import close
-from ._staff import as_arrays, call_inputs, returned_number, staff_module
-from .base import Check, CheckResult, Params, PlanContext, Probe, ProbeOutcome, ScoreContext
+from ._staff import StaffFunctionParams, as_arrays, call_inputs, returned_number, staff_module
+from .base import Check, CheckResult, PlanContext, Probe, ProbeOutcome, ScoreContext
 
 
-class ReferenceFunctionParams(Params):
-    support: str = Field(description="the staff module, relative to the suite file")
-    function: str
+class ReferenceFunctionParams(StaffFunctionParams):
     cases: int = Field(40, ge=1)
     rel_tol: float = 1e-6
     abs_tol: float = 1e-9
@@ -32,7 +30,7 @@ class ReferenceFunction(Check[ReferenceFunctionParams]):
     def plan(self, params: ReferenceFunctionParams, ctx: PlanContext) -> list[Probe]:
         staff = staff_module(ctx.suite_dir / params.support)
         return [
-            Probe(f"case{case}", "call", {"function": params.function}, as_arrays(staff.draw_inputs(ctx.rng, case)))
+            Probe(f"case{case}", "call", {"function": params.function, "module": params.module}, as_arrays(staff.draw_inputs(ctx.rng, case)))
             for case in range(params.cases)
         ]
 

@@ -41,15 +41,14 @@ class SampleQuality(Check[SampleQualityParams]):
 
     def score(self, params: SampleQualityParams, ctx: ScoreContext, outcomes: dict[str, ProbeOutcome]) -> CheckResult:
         from ..metrics.class_coverage import class_coverage  # heavy (torchmetrics): only when scoring
+        from ..metrics.fid import fid
         from ..metrics.kid import kid
 
         samples = binary_samples(outcomes["samples"], "sample()", params.count)
         reference, checksum = evaluation_subset(params.dataset, params.split, params.count)
         classifier = resolve(params.dataset)
-        from ..metrics.fid import fid
-
         value = fid(samples, reference, dataset=classifier)
-        kid_mean = kid(samples, reference, dataset=classifier)
+        kid_mean = kid(samples, reference, dataset=classifier, subset_size=min(1000, params.count // 2)).mean
         coverage = class_coverage(samples, dataset=classifier)
         extra = [
             MetricValue("KID", kid_mean),
@@ -60,7 +59,7 @@ class SampleQuality(Check[SampleQualityParams]):
             baseline=_baseline_fid(params.dataset, params.split, params.count), unit=f"on {params.count} samples", extra=extra,
         )
         if coverage.normalized_entropy < params.min_coverage:
-            covered = int((coverage.histogram > 0.01).sum())
+            covered = int((coverage.histogram > 0.01 * params.count).sum())
             result.fraction = 0.0
             result.feedback = (f"samples cover too few digit classes (normalized entropy {coverage.normalized_entropy:.2f} "
                                f"< {params.min_coverage}, {covered} classes above 1%): mode collapse. {result.feedback}")

@@ -1,7 +1,7 @@
 """Binary 28x28 digit datasets (Hoda, synthetic Persian, MNIST) behind one registry.
 
-    >>> from grader_core.datasets import load_dataset
-    >>> train = load_dataset("hoda", "train")   # DigitDataset: images uint8 [N, 28, 28], labels int64 [N]
+>>> from grader_core.datasets import load_dataset
+>>> train = load_dataset("hoda", "train")   # DigitDataset: images uint8 [N, 28, 28], labels int64 [N]
 """
 
 from grader_core.datasets.hoda import hoda_available

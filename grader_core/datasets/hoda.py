@@ -135,7 +135,7 @@ def scan_records(data: bytes, header: CdbHeader, source: str = "<bytes>") -> Raw
         start = offset + head_size
         if start + length > len(data):
             raise HodaFormatError(
-                f"{source}: truncated: record {index} needs bytes up to {start + length}, "
+                f"{source}: truncated: record {index} of {count} needs bytes up to {start + length}, "
                 f"but the file has {len(data)}"
             )
         if width == 0 or height == 0:
@@ -153,6 +153,8 @@ def scan_records(data: bytes, header: CdbHeader, source: str = "<bytes>") -> Raw
 
 def decode_runs(data: bytes, records: RawRecords, source: str = "<bytes>") -> list[np.ndarray]:
     """Expand every record's run lengths into a bool [height, width] image (True = digit)."""
+    if records.labels.size == 0:
+        return []
     buffer = np.frombuffer(data, dtype=np.uint8)
     # Gather all run bytes: mark each record's byte range, then keep the marked bytes.
     delta = np.zeros(buffer.size + 1, dtype=np.int64)
@@ -202,11 +204,16 @@ def decode_cdb(data: bytes, source: str = "<bytes>") -> tuple[np.ndarray, np.nda
     return images, records.labels
 
 
-def load_cdb(path: Path) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`decode_cdb` on a file, through the cache (keyed by the file's SHA-256)."""
+def load_cdb(path: Path, expected_sha256: str | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`decode_cdb` on a file, through the cache (keyed by the file's SHA-256).
+
+    With ``expected_sha256``, a file with other contents is refused.
+    """
     if not path.is_file():
-        raise FileNotFoundError(f"Hoda file not found: {path}")
+        raise FileNotFoundError(f"Hoda file not found: {path} (set DGM_GRADER_SHARED_DATA to its data folder)")
     digest = file_sha256(path)
+    if expected_sha256 is not None and digest != expected_sha256:
+        raise HodaFormatError(f"{path} has SHA-256 {digest}, expected {expected_sha256}")
 
     def build() -> dict[str, np.ndarray]:
         started = time.perf_counter()
@@ -220,10 +227,4 @@ def load_cdb(path: Path) -> tuple[np.ndarray, np.ndarray]:
 
 def load_known_file(name: str) -> tuple[np.ndarray, np.ndarray]:
     """Load one of the two Hoda files from the shared data folder, checking it is the known file."""
-    path = hoda_dir() / name
-    if not path.is_file():
-        raise FileNotFoundError(f"Hoda file not found at {path} (set DGM_GRADER_SHARED_DATA to its data folder)")
-    digest = file_sha256(path)
-    if digest != KNOWN_SHA256[name]:
-        raise HodaFormatError(f"{path} has SHA-256 {digest}, expected {KNOWN_SHA256[name]}")
-    return load_cdb(path)
+    return load_cdb(hoda_dir() / name, KNOWN_SHA256[name])

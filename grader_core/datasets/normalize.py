@@ -38,7 +38,7 @@ def fit_to_frame(image: np.ndarray) -> np.ndarray:
     height, width = digit.shape
     scale = BOX / max(height, width)
     size = (max(1, round(width * scale)), max(1, round(height * scale)))
-    resized = np.asarray(Image.fromarray(digit, mode="F").resize(size, Image.Resampling.BILINEAR))
+    resized = np.asarray(Image.fromarray(digit).resize(size, Image.Resampling.BILINEAR))
     # A hairline shrunk from a large image may nowhere reach half intensity; keep its brightest part.
     binary = resized >= min(0.5, 0.5 * float(resized.max()))
     top = _offset(binary.sum(axis=1), FRAME)

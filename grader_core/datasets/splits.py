@@ -53,9 +53,7 @@ class HodaPool:
 def load_pool() -> HodaPool:
     test_images, test_labels = load_known_file(TEST_FILE)
     remaining_images, remaining_labels = load_known_file(REMAINING_FILE)
-    return HodaPool(
-        np.concatenate([test_images, remaining_images]), np.concatenate([test_labels, remaining_labels])
-    )
+    return HodaPool(np.concatenate([test_images, remaining_images]), np.concatenate([test_labels, remaining_labels]))
 
 
 def split_indices(test_labels: np.ndarray) -> dict[str, np.ndarray]:

@@ -16,6 +16,9 @@ draw, and generation is deterministic for a seed. Labels cycle 0..9, so every pr
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 import numpy as np
 from PIL import Image, ImageDraw
 
@@ -121,6 +124,21 @@ GLYPHS: dict[int, tuple[tuple[float, Glyph], ...]] = {
     ),
 }
 
+
+
+@dataclass(frozen=True)
+class Style:
+    """How a digit's pen and affine distortion are drawn (ranges are sampled uniformly)."""
+
+    pen: tuple[float, float]  # pen width as a fraction of the digit's height
+    stretch: tuple[float, float]  # horizontal scale
+    rotation_sd: float | None  # radians; None: any angle
+
+
+_STYLE = Style(pen=(0.07, 0.14), stretch=(0.8, 1.2), rotation_sd=0.12)
+# The zero is a small ring or dot: a pen thick for its size, drawn at any angle.
+_STYLES = {0: Style(pen=(0.22, 0.5), stretch=(0.55, 1.0), rotation_sd=None)}
+_SHEAR_SD = 0.12
 _SAMPLES_PER_SPAN = 10
 
 
@@ -142,7 +160,9 @@ def catmull_rom(points: np.ndarray, samples_per_span: int = _SAMPLES_PER_SPAN) -
     return np.concatenate([*spans, points[-1:]])
 
 
-def _plane_waves(rng: np.random.Generator, frequency: float, amplitude: float, count: int = 4):
+def _plane_waves(
+    rng: np.random.Generator, frequency: float, amplitude: float, count: int = 4
+) -> Callable[[np.ndarray], np.ndarray]:
     """A smooth random displacement field: a sum of ``count`` random plane waves per axis."""
     directions = rng.normal(0.0, frequency, size=(count, 2))
     phases = rng.uniform(0.0, 2 * np.pi, size=count)
@@ -154,32 +174,33 @@ def _plane_waves(rng: np.random.Generator, frequency: float, amplitude: float, c
     return displace
 
 
-def _random_affine(rng: np.random.Generator, label: int) -> np.ndarray:
-    rotation = rng.uniform(-np.pi, np.pi) if label == 0 else rng.normal(0.0, 0.12)
-    shear = rng.normal(0.0, 0.12)
-    stretch = rng.uniform(0.55, 1.0) if label == 0 else rng.uniform(0.8, 1.2)
+def _random_affine(rng: np.random.Generator, style: Style) -> np.ndarray:
+    sd = style.rotation_sd
+    rotation = rng.uniform(-np.pi, np.pi) if sd is None else rng.normal(0.0, sd)
+    shear = rng.normal(0.0, _SHEAR_SD)
+    stretch = rng.uniform(*style.stretch)
     cos, sin = np.cos(rotation), np.sin(rotation)
     return np.array([[cos, -sin], [sin, cos]]) @ np.array([[stretch, shear], [0.0, 1.0]])
 
 
-def _draw(strokes: list[np.ndarray], rng: np.random.Generator, label: int) -> np.ndarray:
+def _draw(strokes: list[np.ndarray], rng: np.random.Generator, style: Style) -> np.ndarray:
     """Rasterize strokes (in arbitrary units) with a variable-width round pen at a Hoda-like size."""
     everything = np.concatenate(strokes)
     low, high = everything.min(axis=0), everything.max(axis=0)
     height_px = rng.uniform(20.0, 40.0)
     scale = height_px / max(high[1] - low[1], 0.2)
-    relative_pen = rng.uniform(0.22, 0.5) if label == 0 else rng.uniform(0.07, 0.14)
-    pen = max(1.5, relative_pen * height_px)
+    pen = max(1.5, rng.uniform(*style.pen) * height_px)
     margin = pen + 2
     size = np.ceil((high - low) * scale + 2 * margin).astype(int)
     canvas = Image.new("L", (int(size[0]), int(size[1])), 0)
     draw = ImageDraw.Draw(canvas)
     for stroke in strokes:
         pixels = (stroke - low) * scale + margin
-        for chunk in np.array_split(np.arange(len(pixels)), 3):
-            chunk = np.append(chunk, min(chunk[-1] + 1, len(pixels) - 1))
+        # Three pieces, each with its own width and overlapping the next by one point.
+        for piece in np.array_split(np.arange(len(pixels)), 3):
+            span = np.append(piece, min(piece[-1] + 1, len(pixels) - 1))
             width = pen * rng.uniform(0.75, 1.25)
-            points = [tuple(point) for point in pixels[chunk]]
+            points = [tuple(point) for point in pixels[span]]
             draw.line(points, fill=255, width=max(1, round(width)), joint="curve")
             for x, y in (points[0], points[-1]):
                 draw.ellipse((x - width / 2, y - width / 2, x + width / 2, y + width / 2), fill=255)
@@ -193,9 +214,10 @@ def render_digit(label: int, rng: np.random.Generator) -> np.ndarray:
     glyph = forms[rng.choice(len(forms), p=weights / weights.sum())][1]
     shape = _plane_waves(rng, frequency=0.8, amplitude=0.03)
     wobble = _plane_waves(rng, frequency=2.0, amplitude=0.004)
-    affine = _random_affine(rng, label)
+    style = _STYLES.get(label, _STYLE)
+    affine = _random_affine(rng, style)
     strokes = [wobble(shape(catmull_rom(np.array(stroke)))) @ affine.T for stroke in glyph]
-    return fit_to_frame(_draw(strokes, rng, label))
+    return fit_to_frame(_draw(strokes, rng, style))
 
 
 def generate(count: int, seed: int) -> tuple[np.ndarray, np.ndarray]:

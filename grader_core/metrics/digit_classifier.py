@@ -5,6 +5,10 @@ A small CNN on binary 28x28 digits::
     [conv3x3 -> ReLU -> maxpool2] x 3 (16, 32, 64 channels)  ->  flatten (576)
     -> linear 128 -> ReLU  (the feature layer)  ->  linear 10 (logits)
 
+The features are divided by ``feature_scale``, their root mean square over the training split
+(stored with the weights), so that their scale, and with it the magnitude of FID and KID, is about
+the same for every trained classifier instead of an accident of its training run.
+
 Generative-model metrics need a feature space in which real digits of a dataset cluster and
 corrupted or off-distribution digits do not; the penultimate layer of a classifier trained on that
 dataset is such a space (as Inception's pool layer is for natural images), and a small one runs on
@@ -20,7 +24,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +44,8 @@ class WeightsChecksumError(RuntimeError):
 
 
 class DigitClassifier(nn.Module):
+    feature_scale: torch.Tensor
+
     def __init__(self) -> None:
         super().__init__()
         layers: list[nn.Module] = []
@@ -47,13 +53,14 @@ class DigitClassifier(nn.Module):
             layers += [nn.Conv2d(in_channels, out_channels, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2)]
         self.body = nn.Sequential(*layers, nn.Flatten(), nn.Linear(64 * 3 * 3, NUM_FEATURES), nn.ReLU())
         self.head = nn.Linear(NUM_FEATURES, NUM_CLASSES)
+        self.register_buffer("feature_scale", torch.ones(()))
 
     def features(self, images: torch.Tensor) -> torch.Tensor:
-        """Penultimate activations [N, 128] of images [N, 1, 28, 28] with values in [0, 1]."""
-        return self.body(images)
+        """Scaled penultimate activations [N, 128] of images [N, 1, 28, 28] with values in [0, 1]."""
+        return self.body(images) / self.feature_scale
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
-        return self.head(self.features(images))
+        return self.head(self.body(images))
 
 
 class DigitFeatures(nn.Module):
@@ -98,7 +105,7 @@ def save_classifier(model: DigitClassifier, dataset: str, info: dict[str, Any]) 
     return path
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_classifier(dataset: str = "hoda") -> DigitClassifier:
     """The trained classifier for ``dataset`` (float32, eval mode, frozen), checksum-verified.
 

@@ -22,6 +22,7 @@ class RunnerContext:
         self.submission_dir = submission_dir
         self.answers_file = answers_file
         self.entry_module = entry_module
+        self._other_modules: dict[str, types.ModuleType | SubmissionError] = {}
 
     @property
     def answers(self) -> dict[str, Any]:
@@ -30,6 +31,17 @@ class RunnerContext:
     @property
     def module(self) -> types.ModuleType:
         return _unwrap(self._module)
+
+    def module_named(self, entry: str | None) -> types.ModuleType:
+        """A module of the submission other than the entry module (a homework with two parts)."""
+        if entry is None or entry == self.entry_module:
+            return self.module
+        if entry not in self._other_modules:
+            try:
+                self._other_modules[entry] = load_module(self.submission_dir, entry)
+            except SubmissionError as exc:
+                self._other_modules[entry] = exc
+        return _unwrap(self._other_modules[entry])
 
     @cached_property
     def _answers(self) -> dict[str, Any] | SubmissionError:

@@ -10,7 +10,7 @@ import pytest
 from grader_core.config import Settings
 from grader_core.sandbox import Sandbox
 from grader_core.suite import LoadedSuite, load_suite
-from tests.conftest import REPO, SUITES, grade_folder
+from tests.conftest import REPO, SUITES, grade_folder, subsuite
 
 REFERENCE = (REPO / "reference_solutions/hw3/elbo.py").read_text()
 
@@ -27,7 +27,8 @@ MISTAKES: dict[str, tuple[tuple[str, str], str, set[str]]] = {
 
 @pytest.fixture(scope="module")
 def hw3() -> LoadedSuite:
-    return load_suite(SUITES / "hw3.yaml")
+    """Question 1 of the suite alone (its Image GPT tests are exercised in test_igpt.py)."""
+    return subsuite(load_suite(SUITES / "hw3.yaml"), "elbo-")
 
 
 def submit(tmp_path: Path, source: str) -> Path:
@@ -37,8 +38,8 @@ def submit(tmp_path: Path, source: str) -> Path:
     return folder
 
 
-def test_reference_earns_every_point(hw3: LoadedSuite, sandbox: Sandbox, settings: Settings) -> None:
-    result = grade_folder(hw3, REPO / "reference_solutions/hw3", sandbox, settings)
+def test_reference_earns_every_point(hw3: LoadedSuite, sandbox: Sandbox, settings: Settings, tmp_path: Path) -> None:
+    result = grade_folder(hw3, submit(tmp_path, REFERENCE), sandbox, settings)
     assert result.score == result.automatic_max_score == 10, [t.feedback for t in result.tests]
 
 

@@ -114,6 +114,7 @@ def make_student(rt: Runtime, course_id: int, name: str | None = None, password:
 def worker(rt: Runtime, service_settings: Settings) -> Iterator[subprocess.Popen[bytes]]:
     """A real prefork worker (two children), as production runs it."""
     env = os.environ | settings_env(service_settings)
+    service_settings.work_dir.mkdir(parents=True, exist_ok=True)
     log = open(service_settings.work_dir / "worker.log", "wb")  # noqa: SIM115 - closed at teardown
     process = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "worker.celery_app", "worker", "-P", "prefork", "-c", "2", "-Q", "cpu",

@@ -15,9 +15,9 @@ def call_function(ctx: RunnerContext, args: dict[str, Any], arrays: dict[str, np
     """``args = {"function": name, "kwargs": {...}}``; every input array is passed as a keyword
     argument too, 0-d arrays as plain Python numbers."""
     name = args["function"]
-    function = getattr(ctx.module, name, None)
+    function = getattr(ctx.module_named(args.get("module")), name, None)
     if not callable(function):
-        raise SubmissionError(f"{ctx.entry_module} does not define a function {name}()")
+        raise SubmissionError(f"{args.get('module') or ctx.entry_module} does not define a function {name}()")
     kwargs = dict(args.get("kwargs", {}))
     kwargs.update({arg: value.item() if value.ndim == 0 else value for arg, value in arrays.items()})
     result = function(**kwargs)

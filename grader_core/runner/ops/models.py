@@ -18,12 +18,14 @@ _MODELS: dict[str, Any] = {}
 
 
 def load(ctx: RunnerContext, spec: dict[str, Any]) -> Any:
-    """``spec = {"function": "load_model", "kwargs": {...}}``; ``weights_dir`` is passed as a Path."""
+    """``spec = {"module": file or None, "function": "load_model", "kwargs": {...}}``; the loader
+    also gets ``weights_dir`` (the submission's ``weights/``) as a Path."""
     key = json.dumps(spec, sort_keys=True)
     if key not in _MODELS:
-        function = getattr(ctx.module, spec.get("function", "load_model"), None)
+        module = spec.get("module")
+        function = getattr(ctx.module_named(module), spec.get("function", "load_model"), None)
         if not callable(function):
-            raise SubmissionError(f"{ctx.entry_module} does not define {spec.get('function', 'load_model')}()")
+            raise SubmissionError(f"{module or ctx.entry_module} does not define {spec.get('function', 'load_model')}()")
         kwargs = dict(spec.get("kwargs", {}))
         kwargs["weights_dir"] = ctx.submission_dir / "weights"
         model = function(**kwargs)
