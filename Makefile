@@ -5,7 +5,7 @@ bootstrap:
 	@scripts/bootstrap.sh
 
 run: bootstrap
-	.venv/bin/dgm-grader demo
+	.venv/bin/python -m grader_api.embedded $(RUN_ARGS)
 
 test: bootstrap
 	.venv/bin/python -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)

@@ -8,7 +8,7 @@ log() { printf '[bootstrap] %s\n' "$*" >&2; }
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else return 1; fi; }
 
-SYSTEM_PACKAGES=(docker.io bubblewrap debootstrap)
+SYSTEM_PACKAGES=(docker.io bubblewrap debootstrap chromium)
 missing=()
 for package in "${SYSTEM_PACKAGES[@]}"; do
   dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")

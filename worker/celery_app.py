@@ -20,15 +20,27 @@ PRIORITY_STEPS = [0, 3, 6, 9]
 _ANONYMOUS = Exchange("", type="direct")
 
 
+def is_redis(broker_url: str) -> bool:
+    return broker_url.startswith(("redis://", "rediss://"))
+
+
+def transport_options(settings: Settings) -> dict[str, Any]:
+    """Redis: a visibility timeout above the longest suite, priorities. The serverless brokers of the
+    embedded mode (``sqla+sqlite://``) take none: theirs are engine arguments."""
+    if not is_redis(settings.broker_url):
+        return {}
+    return {
+        "visibility_timeout": settings.broker_visibility_timeout_s,
+        "priority_steps": PRIORITY_STEPS,
+        "queue_order_strategy": "priority",
+    }
+
+
 def celery_config(settings: Settings) -> dict[str, Any]:
     return {
         "broker_url": settings.broker_url,
         "broker_connection_retry_on_startup": True,
-        "broker_transport_options": {
-            "visibility_timeout": settings.broker_visibility_timeout_s,
-            "priority_steps": PRIORITY_STEPS,
-            "queue_order_strategy": "priority",
-        },
+        "broker_transport_options": transport_options(settings),
         "task_queues": [Queue(name, _ANONYMOUS, routing_key=name) for name in QUEUES],
         "task_default_queue": "cpu",
         "task_acks_late": True,
@@ -39,7 +51,7 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         "worker_prefetch_multiplier": 1,
         "worker_hijack_root_logger": False,
         "worker_send_task_events": False,
-        "worker_enable_remote_control": True,
+        "worker_enable_remote_control": is_redis(settings.broker_url),  # needs a fanout exchange
     }
 
 

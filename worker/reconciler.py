@@ -17,7 +17,7 @@ from sqlalchemy import and_, or_, select
 from grader_api.db import utcnow
 from grader_api.models import GradingRun
 
-from .celery_app import PRIORITY_STEPS, QUEUES
+from .celery_app import PRIORITY_STEPS, QUEUES, is_redis
 from .queueing import enqueue
 from .runtime import Runtime
 
@@ -29,7 +29,7 @@ _REDIS_PRIORITY_SEP = "\x06\x16"
 
 def broker_task_ids(app: Celery) -> set[str] | None:
     """Task ids the broker holds, waiting or delivered but unacknowledged; None if it cannot tell."""
-    if not app.conf.broker_url.startswith(("redis://", "rediss://")):
+    if not is_redis(app.conf.broker_url):
         return None
     with app.connection_for_read() as connection:
         client = connection.default_channel.client

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile
 from fastapi.responses import FileResponse, PlainTextResponse
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from ..db import utcnow
 from ..deps import DB, ApiInstructor, ApiStaff, ApiUser, AppSettings
@@ -26,6 +27,15 @@ from ..services.visibility import visible_to_student
 from .common import file_chunks, submit_chunks
 
 router = APIRouter(prefix="/api/v1", tags=["api"])
+
+T = TypeVar("T")
+
+
+def _released(session: Session, value: T) -> T:
+    """End the read transaction in the endpoint's thread: FastAPI validates the response in
+    another pool thread, and a connection held across that wait deadlocks the pool under load."""
+    session.rollback()
+    return value
 
 
 @router.post("/tokens", response_model=TokenOut)
@@ -54,7 +64,7 @@ def list_assignments(user: ApiUser, session: DB) -> list[AssignmentOut]:
 def submit_upload(slug: str, file: Annotated[UploadFile, File()], user: ApiUser, session: DB, settings: AppSettings) -> SubmissionOut:
     assignment = views.find_assignment(session, slug)
     run = submit_chunks(session, assignment, user, file_chunks(file.file), file.filename or "upload", settings)
-    return views.submission_out(session, run.submission, user)
+    return _released(session, views.submission_out(session, run.submission, user))
 
 
 @router.post("/assignments/{slug}/answers", response_model=SubmissionOut, status_code=201)
@@ -66,7 +76,7 @@ def submit_answers(slug: str, answers: dict[str, str], user: ApiUser, session: D
         raise HTTPException(409, "this assignment takes a file upload, not a form")
     data = answers_yaml(spec.answers, answers)
     run = submit_chunks(session, assignment, user, [data], spec.answers_file, settings)
-    return views.submission_out(session, run.submission, user)
+    return _released(session, views.submission_out(session, run.submission, user))
 
 
 @router.get("/submissions", response_model=list[SubmissionOut])
@@ -77,7 +87,7 @@ def my_submissions(user: ApiUser, session: DB) -> list[SubmissionOut]:
 
 @router.get("/submissions/{submission_id}", response_model=SubmissionOut)
 def get_submission(submission_id: int, user: ApiUser, session: DB) -> SubmissionOut:
-    return views.submission_out(session, views.find_submission(session, submission_id, user), user)
+    return _released(session, views.submission_out(session, views.find_submission(session, submission_id, user), user))
 
 
 @router.get("/artifacts/{artifact_id}")

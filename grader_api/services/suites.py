@@ -41,9 +41,11 @@ def routing(loaded: LoadedSuite, settings: Settings) -> Routing:
 
 
 def parse(text: str, filename: str = "suite.yaml") -> LoadedSuite:
-    """Parse uploaded suite text as if it lived in ``test_suites/`` (relative paths resolve from there)."""
+    """Parse uploaded suite text as if it lived in ``test_suites/`` (relative paths resolve from there).
+    Line endings are normalized: a browser posts a form's text back with CRLF, and the publish
+    ticket names the hash of the text that passed its dry run."""
     name = Path(filename).name or "suite.yaml"
-    return parse_suite(text, SUITES_DIR / name)
+    return parse_suite(text.replace("\r\n", "\n"), SUITES_DIR / name)
 
 
 def check_limits(loaded: LoadedSuite, settings: Settings) -> None:

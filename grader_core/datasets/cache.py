@@ -65,7 +65,7 @@ def _store(path: Path, arrays: Arrays) -> None:
     descriptor, temporary = tempfile.mkstemp(dir=path.parent, suffix=".npz.tmp")
     try:
         with os.fdopen(descriptor, "wb") as stream:
-            np.savez_compressed(stream, **arrays)
+            np.savez_compressed(stream, **arrays)  # type: ignore[arg-type]  # numpy's stub reserves allow_pickle
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -53,5 +54,5 @@ def test_availability_follows_the_shared_data_variable(tmp_path: Path, monkeypat
     monkeypatch.setenv("DGM_GRADER_SHARED_DATA", str(tmp_path))
     assert not hoda_available()
     assert not dataset_source("hoda").available()
-    with pytest.raises(FileNotFoundError, match=f"Hoda file not found: {tmp_path}"):
+    with pytest.raises(FileNotFoundError, match=re.escape(f"Hoda file not found: {tmp_path}")):
         registry.load_dataset.__wrapped__("hoda", "hidden")

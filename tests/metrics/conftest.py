@@ -15,7 +15,9 @@ import pytest
 from grader_core.datasets import load_dataset
 from grader_core.metrics.fid import FidScorer
 from grader_core.metrics.kid import KidScore, KidScorer
-from tests.datasets.conftest import require_hoda
+from tests.datasets.conftest import hoda_hidden, require_hoda
+
+__all__ = ["hoda_hidden"]  # shared with the dataset tests
 
 SAMPLE_COUNT = 1000
 FLIP_RATES = (0.01, 0.05, 0.10, 0.20)

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -16,6 +18,7 @@ from pathlib import Path
 import psycopg
 import pytest
 import redis
+import uvicorn
 from fastapi.testclient import TestClient
 
 from grader_api.db import Database, utcnow
@@ -135,6 +138,25 @@ def client(rt: Runtime, service_settings: Settings) -> Iterator[TestClient]:
     app = create_app(service_settings, rt.db, reconcile=False)
     with TestClient(app) as test_client:
         yield test_client
+
+
+@pytest.fixture(scope="session")
+def live_url(rt: Runtime, service_settings: Settings) -> Iterator[str]:
+    """The app served by uvicorn on a free port, for a browser or a command-line client."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(create_app(service_settings, rt.db, reconcile=False), host="127.0.0.1",
+                                           port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, name="live-server", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "the live server did not start"
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(30)
 
 
 def wait_finished(rt: Runtime, run_ids: list[int], timeout: float = 120.0) -> dict[int, GradingRun]:

@@ -157,15 +157,8 @@ def test_200_concurrent_uploads_are_stored_and_graded_once(rt, course, worker, c
                 http.post("/api/v1/assignments/hw1/submissions", files={"file": ("answers.yaml", body)},
                           headers={"Authorization": f"Bearer {token}"}) for token in tokens))
 
-    import threading
-    stop = threading.Event()
-    def watch():
-        while not stop.wait(2):
-            print("POOL", rt.db.engine.pool.status(), client.app.state.db.engine.pool.status(), flush=True)
-    threading.Thread(target=watch, daemon=True).start()
     started = time.monotonic()
     responses = asyncio.run(upload_all())
-    stop.set()
     upload_s = time.monotonic() - started
     assert [r.status_code for r in responses] == [201] * 200, {r.status_code: r.text for r in responses if r.status_code != 201}
     ids = [r.json()["run"]["id"] for r in responses]
