@@ -91,6 +91,7 @@ def grade(
             memory_mb=resources.memory_mb,
             cpus=resources.cpus,
             pids=resources.pids,
+            max_output_bytes=resources.max_output_mb * 1024 * 1024,
             gpu_ids=gpu_ids if resources.gpu else (),
         )
         stage_plan = StagePlan(

@@ -3,9 +3,13 @@
     D = L(x) - L(x ^ q1) - L(x ^ q2) + L(x ^ q1 ^ q2) = 0,   L = log(pi_p / (1 - pi_p)),
 
 the mixed second difference (``^`` flips a pixel). Any interaction between parents makes D != 0.
+Every pair of parents is tested (105 pairs for 15 parents), each at ``repeats`` random pixels and
+backgrounds, so an interaction between one particular pair cannot slip through by chance.
 """
 
 from __future__ import annotations
+
+from itertools import combinations
 
 import numpy as np
 from pydantic import Field
@@ -19,7 +23,7 @@ SIZE = 28
 
 class LinearLogitParams(ModelParams):
     window: int = Field(ge=1, le=27)
-    triples: int = Field(48, ge=4)
+    repeats: int = Field(2, ge=1, description="random pixels and backgrounds per pair of parents")
     tolerance: float = 1e-3
 
 
@@ -31,12 +35,11 @@ class LinearLogit(Check[LinearLogitParams]):
     def plan(self, params: LinearLogitParams, ctx: PlanContext) -> list[Probe]:
         offsets = [(-a, -b) for a in range(params.window + 1) for b in range(params.window + 1) if (a, b) != (0, 0)]
         images, targets = [], []
-        for _ in range(params.triples):
+        for (first, second) in [pair for pair in combinations(offsets, 2) for _ in range(params.repeats)]:
             base = (ctx.rng.random((SIZE, SIZE)) < 0.3).astype(np.uint8)
             row, col = ctx.rng.integers(params.window, SIZE, size=2)
-            first, second = ctx.rng.choice(len(offsets), size=2, replace=False)
-            q1 = (row + offsets[first][0], col + offsets[first][1])
-            q2 = (row + offsets[second][0], col + offsets[second][1])
+            q1 = (row + first[0], col + first[1])
+            q2 = (row + second[0], col + second[1])
             for flip1 in (0, 1):
                 for flip2 in (0, 1):
                     image = base.copy()
@@ -49,11 +52,12 @@ class LinearLogit(Check[LinearLogitParams]):
 
     def score(self, params: LinearLogitParams, ctx: ScoreContext, outcomes: dict[str, ProbeOutcome]) -> CheckResult:
         outcome = outcomes["probs"]
-        probs = probabilities(outcome, "conditionals()", 4 * params.triples).reshape(params.triples, 4, SIZE, SIZE)
         targets = outcome.inputs["targets"]
-        at_target = probs[np.arange(params.triples), :, targets[:, 0], targets[:, 1]]  # [triples, 4]
+        quads = len(targets)
+        probs = probabilities(outcome, "conditionals()", 4 * quads).reshape(quads, 4, SIZE, SIZE)
+        at_target = probs[np.arange(quads), :, targets[:, 0], targets[:, 1]]  # [quads, 4]
         usable = ((at_target > 1e-4) & (at_target < 1 - 1e-4)).all(axis=1)
-        if usable.sum() < params.triples // 4:
+        if usable.sum() < quads // 4:
             raise OutputProblem("conditionals(): too many probabilities are saturated at 0 or 1 to test linearity")
         logits = logit(at_target[usable])
         mixed = np.abs(logits[:, 0] - logits[:, 1] - logits[:, 2] + logits[:, 3])

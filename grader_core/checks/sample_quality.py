@@ -41,6 +41,7 @@ class SampleQuality(Check[SampleQualityParams]):
 
     def score(self, params: SampleQualityParams, ctx: ScoreContext, outcomes: dict[str, ProbeOutcome]) -> CheckResult:
         from ..metrics.class_coverage import class_coverage  # heavy (torchmetrics): only when scoring
+        from ..metrics.digit_classifier import classifier_checksum
         from ..metrics.fid import fid
         from ..metrics.kid import kid
 
@@ -55,7 +56,7 @@ class SampleQuality(Check[SampleQualityParams]):
             MetricValue("class coverage (normalized entropy)", coverage.normalized_entropy, threshold=params.min_coverage, lower_is_better=False),
         ]
         result = calibrated_result(
-            ctx, what="FID", value=value, key=checksum, factor=params.full_at_factor,
+            ctx, what="FID", value=value, key=f"{checksum}+features-{classifier_checksum(classifier)[:16]}", factor=params.full_at_factor,
             baseline=_baseline_fid(params.dataset, params.split, params.count), unit=f"on {params.count} samples", extra=extra,
         )
         if coverage.normalized_entropy < params.min_coverage:

@@ -39,7 +39,7 @@ def histogram_entropy(counts: np.ndarray) -> float:
     if counts.ndim != 1 or (counts < 0).any() or counts.sum() <= 0:
         raise ValueError("counts must be a non-negative 1-D array with a positive total")
     p = counts[counts > 0] / counts.sum()
-    return float(-(p * np.log(p)).sum())
+    return max(0.0, float(-(p * np.log(p)).sum()))  # one class gives -0.0, printed as "-0.00"
 
 
 def coverage_of_labels(labels: np.ndarray, num_classes: int = NUM_CLASSES) -> ClassCoverage:

@@ -105,6 +105,12 @@ def save_classifier(model: DigitClassifier, dataset: str, info: dict[str, Any]) 
     return path
 
 
+def classifier_checksum(dataset: str = "hoda") -> str:
+    """The SHA-256 of the shipped weights: feature-space metrics (FID, KID) are only comparable
+    between values measured with the same weights."""
+    return str(json.loads(manifest_path(dataset).read_text(encoding="utf-8"))["sha256"])
+
+
 @cache
 def load_classifier(dataset: str = "hoda") -> DigitClassifier:
     """The trained classifier for ``dataset`` (float32, eval mode, frozen), checksum-verified.

@@ -31,6 +31,8 @@ class StageResources(Strict):
     gpu: bool = Field(False, description="run on a GPU worker, with one GPU handed to the sandbox")
     pids: int = Field(128, ge=8, description="process/thread limit (stops fork bombs)")
     probe_timeout_seconds: float = Field(30, gt=0, description="default time limit of one probe")
+    max_output_mb: int = Field(64, ge=1, le=4096, description="all the probes' outputs of one sandbox run, in MiB "
+                               "(conditionals of 2000 digits in float64 take 17 MiB on the wire)")
 
 
 class AnswerSpec(Strict):

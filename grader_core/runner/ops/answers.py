@@ -5,6 +5,7 @@ Parsing a SymPy expression evaluates Python, which is why it happens here, insid
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Any
 
@@ -15,6 +16,18 @@ from . import OpOutput, operation
 
 _TRUE_WORDS = {"true", "yes", "y", "t", "1", "independent"}
 _FALSE_WORDS = {"false", "no", "n", "f", "0", "dependent", "not independent"}
+
+
+@functools.cache
+def _sympy_namespace() -> dict[str, Any]:
+    """SymPy's public names and no Python builtins: ``open(...)`` or ``__import__(...)`` in an
+    answer becomes an undefined symbol and fails to parse, instead of running (the sandbox
+    contains it either way; this makes the feedback say so)."""
+    import sympy
+
+    namespace: dict[str, Any] = {name: getattr(sympy, name) for name in dir(sympy) if not name.startswith("_")}
+    namespace["__builtins__"] = {}
+    return namespace
 
 
 def parse_expression(text: Any, key: str, variables: list[str]) -> Any:
@@ -33,6 +46,7 @@ def parse_expression(text: Any, key: str, variables: list[str]) -> Any:
         expression = parse_expr(
             text,
             local_dict=local_names,
+            global_dict=dict(_sympy_namespace()),
             # No implicit multiplication: it reads a stray word as a product of one-letter symbols.
             transformations=standard_transformations + (convert_xor,),
         )
