@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import REPO, SUITES
 
 
@@ -22,6 +24,16 @@ def test_suite_check_passes_for_hw1() -> None:
     done = dgm("suite", "check", str(SUITES / "hw1.yaml"), "--backend", "bwrap")
     assert done.returncode == 0, done.stderr
     assert "OK: the reference solution scores all 41 automatic points" in done.stdout
+
+
+@pytest.mark.parametrize(("suite", "points"), [("hw2", 60), ("hw3", 28)])
+def test_suite_check_passes_without_the_hoda_files(suite: str, points: int, tmp_path: Path) -> None:
+    """Where the shared Hoda files are absent (an empty data folder), the offline generator's digits
+    stand in, with their own calibration: the references still earn every point."""
+    done = dgm("suite", "check", str(SUITES / f"{suite}.yaml"), "--backend", "bwrap",
+               env={"DGM_GRADER_SHARED_DATA": str(tmp_path)})
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert f"OK: the reference solution scores all {points} automatic points" in done.stdout
 
 
 def test_suite_validate_reports_lines(tmp_path: Path) -> None:
