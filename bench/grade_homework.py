@@ -3,8 +3,9 @@
     .venv/bin/python bench/grade_homework.py test_suites/hw2.yaml [--backend bwrap] [--submission DIR]
 
 Grades the suite's reference solution (or --submission) once and prints the wall time, the
-sandbox time of each stage, the runner time of each test's probes (probes shared between tests
-are counted once, under the first test that asked for them) and the trusted-side scoring time.
+sandbox time of each stage, the trusted-side time, and the runner time of each test's probes (a
+probe shared between tests, such as one set of samples for the ancestral and FID checks, runs once
+and is listed under each of them).
 """
 
 from __future__ import annotations
