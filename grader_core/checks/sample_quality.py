@@ -63,7 +63,8 @@ class SampleQuality(Check[SampleQualityParams]):
             covered = int((coverage.histogram > 0.01 * params.count).sum())
             result.fraction = 0.0
             result.feedback = (f"samples cover too few digit classes (normalized entropy {coverage.normalized_entropy:.2f} "
-                               f"< {params.min_coverage}, {covered} classes above 1%): mode collapse. {result.feedback}")
+                               f"< {params.min_coverage}, {covered} classes above 1%): mode collapse, no credit "
+                               f"whatever the FID ({value:.4g} on {params.count} samples)")
         return result
 
 

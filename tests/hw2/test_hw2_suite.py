@@ -3,7 +3,6 @@ exactly the points of the check named for it, with feedback that names the bug."
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -12,7 +11,7 @@ from grader_core.config import Settings
 from grader_core.results import GradingResult
 from grader_core.sandbox import Sandbox
 from grader_core.suite import LoadedSuite, load_suite
-from tests.conftest import REPO, SUITES, grade_folder
+from tests.conftest import REPO, SUITES, grade_folder, plant_bug
 
 REFERENCE = REPO / "reference_solutions" / "hw2"
 BUGGY = Path(__file__).with_name("buggy")
@@ -27,6 +26,7 @@ BUGS: dict[str, tuple[set[str], str]] = {
     "independent_sampler": ({"p8_linear-ancestral"}, "not drawn from the model's own conditionals"),
     "random_weights": ({"p3_linear-nll"}, "no credit"),
     "ignores_generator": ({"p8_mlp1-reproducible"}, "must draw all randomness from the generator"),
+    "inverted_draw": ({"p15_linear-fid"}, "mode collapse, no credit"),
 }
 
 
@@ -40,14 +40,6 @@ def reference_result(hw2: LoadedSuite, bwrap_sandbox: Sandbox, settings: Setting
     return grade_folder(hw2, REFERENCE, bwrap_sandbox, settings)
 
 
-def buggy_submission(bug: str, tmp_path: Path) -> Path:
-    folder = tmp_path / bug
-    shutil.copytree(REFERENCE, folder)
-    shutil.copy(REFERENCE / "bn_digits.py", folder / "_reference.py")
-    shutil.copy(BUGGY / f"{bug}.py", folder / "bn_digits.py")
-    return folder
-
-
 def test_reference_scores_every_automatic_point(reference_result: GradingResult) -> None:
     failing = [(test.id, test.feedback) for test in reference_result.tests if test.status not in ("passed", "pending")]
     assert failing == []
@@ -57,14 +49,14 @@ def test_reference_scores_every_automatic_point(reference_result: GradingResult)
 def test_every_model_check_has_a_bug_that_bites(hw2: LoadedSuite) -> None:
     bitten = {hw2.suite.tests[[t.id for t in hw2.suite.tests].index(test_id)].check for tests, _ in BUGS.values() for test_id in tests}
     model_checks = {test.check for test in hw2.suite.tests if test.check not in ("numeric_answer", "manual")}
-    assert model_checks - bitten <= {"sample_quality"}  # sample quality has its own test below
+    assert model_checks == bitten
 
 
 @pytest.mark.parametrize("bug", sorted(BUGS))
 def test_a_bug_costs_exactly_its_check(bug: str, hw2: LoadedSuite, reference_result: GradingResult,
                                        bwrap_sandbox: Sandbox, settings: Settings, tmp_path: Path) -> None:
     failing_ids, words = BUGS[bug]
-    result = grade_folder(hw2, buggy_submission(bug, tmp_path), bwrap_sandbox, settings)
+    result = grade_folder(hw2, plant_bug(REFERENCE, "bn_digits.py", BUGGY / f"{bug}.py", tmp_path / bug), bwrap_sandbox, settings)
     by_id = {test.id: test for test in result.tests}
     lost = {test.id for test in result.tests if test.status not in ("passed", "pending")}
     assert lost == failing_ids, {test_id: by_id[test_id].feedback for test_id in lost}

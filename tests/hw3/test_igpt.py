@@ -3,7 +3,6 @@ named for it (and, where the bug necessarily breaks them, the checks listed with
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -12,7 +11,7 @@ from grader_core.config import Settings
 from grader_core.results import GradingResult
 from grader_core.sandbox import Sandbox
 from grader_core.suite import LoadedSuite, load_suite
-from tests.conftest import REPO, SUITES, grade_folder
+from tests.conftest import REPO, SUITES, grade_folder, plant_bug
 
 REFERENCE = REPO / "reference_solutions" / "hw3"
 BUGGY = Path(__file__).with_name("buggy_igpt")
@@ -54,10 +53,7 @@ def test_reference_scores_every_point(reference_result: GradingResult) -> None:
 def test_a_bug_costs_its_check(bug: str, hw3: LoadedSuite, reference_result: GradingResult,
                                bwrap_sandbox: Sandbox, settings: Settings, tmp_path: Path) -> None:
     failing, words = BUGS[bug]
-    folder = tmp_path / bug
-    shutil.copytree(REFERENCE, folder)
-    shutil.copy(REFERENCE / "igpt.py", folder / "_reference.py")
-    shutil.copy(BUGGY / f"{bug}.py", folder / "igpt.py")
+    folder = plant_bug(REFERENCE, "igpt.py", BUGGY / f"{bug}.py", tmp_path / bug)
     result = grade_folder(hw3, folder, bwrap_sandbox, settings)
     by_id = {test.id: test for test in result.tests}
     lost = {test.id for test in result.tests if test.status != "passed"}
