@@ -47,6 +47,21 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_size=20, max_overflow=30, pool_pre_ping=True)
 
 
+@contextmanager
+def counting_statements(engine: Engine) -> Iterator[list[str]]:
+    """The SQL statements ``engine`` executes inside the block, in order (query-count checks)."""
+    statements: list[str] = []
+
+    def record(conn, cursor, statement: str, parameters, context, executemany: bool) -> None:  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
 class Database:
     def __init__(self, url: str):
         self.url = url

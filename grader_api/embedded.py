@@ -22,7 +22,7 @@ from types import FrameType
 
 import uvicorn
 
-from grader_core.config import PROJECT_ROOT, Settings, get_settings
+from grader_core.config import PROJECT_ROOT, Settings, get_settings, settings_env
 from grader_core.logging_setup import configure_logging
 
 from .db import Database
@@ -61,11 +61,6 @@ def _saved_secret(path: Path) -> str:
         path.touch(mode=0o600)
         path.write_text(secrets.token_urlsafe(48))
     return path.read_text().strip()
-
-
-def settings_env(settings: Settings) -> dict[str, str]:
-    """The settings as the ``DGM_*`` variables a child process reads them from."""
-    return {f"DGM_{name.upper()}": str(value) for name, value in settings.model_dump().items() if value is not None}
 
 
 def start_worker(settings: Settings, concurrency: int) -> subprocess.Popen[bytes]:

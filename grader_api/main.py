@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
 from urllib.parse import quote
@@ -14,6 +14,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
 from grader_core.config import Settings, get_settings
+from grader_core.logging_setup import configure_logging
 
 from .db import Database
 from .deps import LoginRequired
@@ -22,8 +23,6 @@ from .routers import api, pages_auth, pages_instructor, pages_staff, pages_stude
 from .security import Tickets
 from .services.submissions import SubmissionRefused
 from .templating import templates
-
-log = logging.getLogger(__name__)
 
 HERE = Path(__file__).resolve().parent
 _MULTIPART_OVERHEAD = 1024 * 1024
@@ -36,13 +35,13 @@ def create_app(settings: Settings | None = None, db: Database | None = None, rec
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         from worker.celery_app import configure
-        from worker.reconciler import ReconcilerThread
+        from worker.reconciler import reconciler_thread
         from worker.runtime import configure as configure_runtime
 
         celery_app = configure(settings)
         reconciler = None
-        if reconcile and settings.reconcile_interval_s > 0:
-            reconciler = ReconcilerThread(configure_runtime(settings, db), celery_app)
+        if reconcile and settings.api_runs_reconciler and settings.reconcile_interval_s > 0:
+            reconciler = reconciler_thread(configure_runtime(settings, db), celery_app)
             reconciler.start()
         yield
         if reconciler is not None:
@@ -81,7 +80,7 @@ def _error_handlers(app: FastAPI) -> None:
         return _error(request, exc.status_code, str(exc.detail), exc.headers)
 
 
-def _error(request: Request, status: int, message: str, headers: dict[str, str] | None = None) -> Response:
+def _error(request: Request, status: int, message: str, headers: Mapping[str, str] | None = None) -> Response:
     if _wants_json(request):
         return JSONResponse({"detail": message}, status_code=status, headers=headers)
     return templates.TemplateResponse(request, "error.html", {"status": status, "message": message, "user": None},
@@ -91,6 +90,18 @@ def _error(request: Request, status: int, message: str, headers: dict[str, str] 
 def __getattr__(name: str) -> FastAPI:
     """``uvicorn grader_api.main:app`` builds the app from the environment on first use."""
     if name == "app":
-        globals()["app"] = application = create_app()
+        settings = get_settings()
+        _log_like_every_process(settings)
+        globals()["app"] = application = create_app(settings)
         return application
     raise AttributeError(name)
+
+
+def _log_like_every_process(settings: Settings) -> None:
+    """Our format (JSON lines with ``DGM_LOG_FORMAT=json``) for uvicorn's loggers too, which it had
+    given handlers of their own before loading the app."""
+    configure_logging(settings.log_level, settings.log_format)
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+        logger = logging.getLogger(name)
+        logger.handlers.clear()
+        logger.propagate = True

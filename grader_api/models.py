@@ -20,6 +20,13 @@ FINISHED: frozenset[str] = frozenset({"graded", "failed"})
 RunKind = Literal["first", "resubmission", "regrade"]
 
 
+def final_score(auto_score: float | None, manual_score: float, late_penalty: float) -> float | None:
+    """(automatic + manual) x (1 - late penalty); None until there is an automatic score."""
+    if auto_score is None:
+        return None
+    return round((auto_score + manual_score) * (1.0 - late_penalty), 6)
+
+
 class Base(DeclarativeBase):
     type_annotation_map = {datetime: UTCDateTime, dict[str, Any]: JSON}
 
@@ -146,9 +153,7 @@ class Submission(Base):
 
     @property
     def final_score(self) -> float | None:
-        if self.auto_score is None:
-            return None
-        return round((self.auto_score + self.manual_score) * (1.0 - self.late_penalty), 6)
+        return final_score(self.auto_score, self.manual_score, self.late_penalty)
 
 
 class GradingRun(Base):

@@ -1,4 +1,5 @@
-"""The one configuration object. Every setting can come from an environment variable ``DGM_<NAME>``."""
+"""The one configuration object. Every setting can come from an environment variable ``DGM_<NAME>``;
+each field's description is what the README's settings table says (``dgm-grader settings`` prints it)."""
 
 from __future__ import annotations
 
@@ -10,47 +11,97 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+_CACHE = Path.home() / ".cache" / "dgm-grader"  # the defaults: one user's development machine
 
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="DGM_", env_file=None, extra="ignore")
 
     # Sandbox
-    sandbox_backend: Literal["auto", "docker", "bwrap", "none"] = "auto"
-    sandbox_image: str = "dgm-grader-sandbox:bookworm"
-    # Where the sandbox finds Python: "host" bind-mounts this interpreter and virtualenv read-only
-    # (development, CI); "image" uses the image's own (the production GPU image has them inside).
-    sandbox_python: Literal["host", "image"] = "host"
-    sandbox_image_python: str = "/opt/venv/bin/python"
-    max_restarts_per_stage: int = 2
+    sandbox_backend: Literal["auto", "docker", "bwrap", "none"] = Field(
+        default="auto",
+        description="where student code runs: `auto` (Docker if a daemon answers, else bubblewrap), `docker`, `bwrap`, "
+                    "or `none` (no isolation: refused unless the command line's --unsafe-no-sandbox)")
+    sandbox_image: str = Field(default="dgm-grader-sandbox:bookworm", description="the Docker image of the sandbox containers")
+    sandbox_python: Literal["host", "image"] = Field(
+        default="host",
+        description="`host` bind-mounts this interpreter, its virtualenv and the runner read-only into the sandbox "
+                    "(development, CI); `image` uses the Python and runner inside the sandbox image (production, "
+                    "where the image is the project's own)")
+    sandbox_image_python: str = Field(
+        default="/opt/venv/bin/python",
+        description="the interpreter inside the sandbox image when `DGM_SANDBOX_PYTHON` is `image`")
+    max_restarts_per_stage: int = Field(
+        default=2,
+        description="fresh sandboxes a stage may get after a crash mid-run (the probe in flight is charged, the rest "
+                    "run again)")
 
     # Intake
-    max_upload_files: int = 200
-    max_upload_bytes: int = 64 * 1024 * 1024
+    max_upload_bytes: int = Field(
+        default=64 * 1024 * 1024,
+        description="the largest upload the service accepts, in bytes (a suite may set a lower limit)")
 
     # Paths
-    work_dir: Path = Field(default_factory=lambda: Path.home() / ".cache" / "dgm-grader" / "work")
-    shared_data_dir: Path = PROJECT_ROOT.parent / "shared" / "data"
+    work_dir: Path = Field(default_factory=lambda: _CACHE / "work",
+                           description="scratch space for grading: the staged copy of each submission")
 
     # Service (grader_api, worker): the embedded defaults need no server (SQLite, in-process broker)
-    database_url: str = Field(default_factory=lambda: f"sqlite:///{Path.home() / '.cache' / 'dgm-grader' / 'grader.db'}")
-    broker_url: str = "memory://"
-    secret_key: str = "dev-only-change-me"
-    upload_dir: Path = Field(default_factory=lambda: Path.home() / ".cache" / "dgm-grader" / "uploads")
-    artifact_dir: Path = Field(default_factory=lambda: Path.home() / ".cache" / "dgm-grader" / "artifacts")
-    public_url: str = "http://127.0.0.1:8000"
-    session_max_age_s: int = 8 * 3600
-    secure_cookies: bool = False
-    max_queued_runs_per_student: int = 3
-    max_grading_attempts: int = 3
-    broker_visibility_timeout_s: int = 12 * 3600
-    reconcile_interval_s: float = 30.0
-    worker_gpus: str = ""  # comma-separated GPU ids a GPU worker owns, one job per GPU
+    database_url: str = Field(
+        default_factory=lambda: f"sqlite:///{_CACHE / 'grader.db'}",
+        description="SQLAlchemy URL of the database, e.g. `postgresql+psycopg://user:pw@host/db`")
+    broker_url: str = Field(default="memory://", description="Celery broker URL, e.g. `redis://host:6379/0`")
+    secret_key: str = Field(
+        default="dev-only-change-me",
+        description="signs session cookies and publish tickets; set a long random value in production")
+    upload_dir: Path = Field(default_factory=lambda: _CACHE / "uploads",
+                             description="where uploads are kept (the API writes, workers read: share it)")
+    artifact_dir: Path = Field(
+        default_factory=lambda: _CACHE / "artifacts",
+        description="where workers keep the pictures checks make (sample grids); the API serves them: share it")
+    public_url: str = Field(
+        default="http://127.0.0.1:8000",
+        description="the service's address as users reach it; `dgm-grader submit` uses it when given no --url")
+    session_max_age_s: int = Field(default=8 * 3600, description="how long a sign-in lasts, in seconds")
+    secure_cookies: bool = Field(default=False, description="send the session cookie over HTTPS only (set behind TLS)")
+    max_queued_runs_per_student: int = Field(
+        default=3, description="a student's submissions waiting to be graded at once; more are refused with 429")
+    max_grading_attempts: int = Field(
+        default=3,
+        description="gradings of one run that may die (worker killed, out of memory) before the run is failed")
+    broker_visibility_timeout_s: int = Field(
+        default=12 * 3600,
+        description="Redis redelivers an unacknowledged run after this long; a suite that may run longer is refused")
+    reconcile_interval_s: float = Field(
+        default=30.0,
+        description="seconds between reconciler passes (runs the broker lost are published again); 0 turns the "
+                    "API's reconciler thread off")
+    api_runs_reconciler: bool = Field(
+        default=True,
+        description="run the reconciler in a thread of the API process; set false when `dgm-grader reconcile` runs "
+                    "as a service of its own")
+    worker_gpus: str = Field(
+        default="", description="comma-separated GPU ids a GPU worker owns, one grading at a time on each")
 
-    log_format: Literal["text", "json"] = "text"
-    log_level: str = "INFO"
+    log_format: Literal["text", "json"] = Field(
+        default="text", description="`json`: one JSON object per log line (production)")
+    log_level: str = Field(default="INFO", description="the log level of every process")
 
 
 @lru_cache
 def get_settings() -> Settings:
     return Settings()
+
+
+def settings_env(settings: Settings) -> dict[str, str]:
+    """The settings as the ``DGM_*`` variables a child process (a worker, a reconciler) reads them from."""
+    return {f"DGM_{name.upper()}": str(value) for name, value in settings.model_dump().items() if value is not None}
+
+
+def settings_table() -> str:
+    """The settings as a Markdown table (the README's), from the fields and their descriptions."""
+    rows = ["| variable | default | what |", "|---|---|---|"]
+    for name, field in Settings.model_fields.items():
+        default = field.get_default(call_default_factory=True)
+        shown = f"`{str(default).replace(str(Path.home()), '~')}`" if default != "" else "(empty)"
+        rows.append(f"| `DGM_{name.upper()}` | {shown} | {field.description} |")
+    return "\n".join(rows) + "\n"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import fnmatch
 import hashlib
+import io
 import os
 import shutil
 import stat
@@ -46,6 +47,18 @@ def stage_submission(upload: Path, spec: SubmissionSpec, destination: Path) -> P
     _unwrap_single_folder(destination, spec)
     _check_files(destination, spec)
     return destination
+
+
+def zip_folder(folder: Path) -> bytes:
+    """The folder as a .zip upload, as a student's client sends it: relative paths, regular files
+    only, without what intake would ignore anyway (``__pycache__``, macOS litter)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for path in sorted(folder.rglob("*")):
+            relative = path.relative_to(folder).as_posix()
+            if path.is_file() and not path.is_symlink() and not any(fnmatch.fnmatch(relative, p) for p in _IGNORED):
+                archive.write(path, relative)
+    return buffer.getvalue()
 
 
 def submission_sha256(folder: Path) -> str:

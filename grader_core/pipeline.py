@@ -26,7 +26,7 @@ from .checks.base import Check, CheckResult, OutputProblem, PlanContext, Probe, 
 from .config import Settings
 from .execution import PlannedProbe, StageOutcome, StagePlan, execute_stage
 from .intake import stage_submission, submission_sha256
-from .results import Environment, GradingResult, Metric, StageRun, TestResult
+from .results import Environment, GradingResult, ImageArtifact, Metric, StageRun, TestResult
 from .sandbox import ResourceLimits, Sandbox
 from .suite import LoadedSuite, TestSpec
 
@@ -194,6 +194,7 @@ def _score_test(
         metrics=[Metric(**vars(metric)) for metric in result.metrics],
         measured=result.value,
         calibration_key=result.calibration_key,
+        images=[ImageArtifact(name=name, png=png) for name, png in result.images.items()],
     )
 
 

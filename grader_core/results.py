@@ -19,6 +19,14 @@ class Metric(BaseModel):
     lower_is_better: bool = True
 
 
+class ImageArtifact(BaseModel):
+    """A picture a check made (a grid of the submission's samples); kept out of the JSON documents
+    (the CLI writes it next to them, the service stores it as an artifact)."""
+
+    name: str
+    png: bytes = Field(repr=False)
+
+
 class TestResult(BaseModel):
     id: str
     title: str
@@ -33,6 +41,7 @@ class TestResult(BaseModel):
     metrics: list[Metric] = Field(default_factory=list)
     measured: float | None = Field(None, description="the quantity the check measured (NLL, FID...)")
     calibration_key: str | None = Field(None, description="checksum of the data it was measured on")
+    images: list[ImageArtifact] = Field(default_factory=list, exclude=True)
 
 
 class StageRun(BaseModel):

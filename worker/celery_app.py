@@ -6,12 +6,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from celery import Celery
+from celery import Celery, signals
 from kombu import Exchange, Queue
 
 from grader_core.config import Settings, get_settings
+from grader_core.logging_setup import configure_logging
 
 from . import runtime
+from .housekeeping import start_sweeper
 
 QUEUES = ("cpu", "gpu")
 PRIORITY_STEPS = [0, 3, 6, 9]
@@ -64,3 +66,19 @@ def configure(settings: Settings) -> Celery:
     app.conf.update(celery_config(settings))
     runtime.configure(settings)
     return app
+
+
+@signals.setup_logging.connect
+def _setup_logging(**_: object) -> None:
+    """Workers log like every other process (JSON lines with ``DGM_LOG_FORMAT=json``); connecting
+    here also keeps Celery from installing its own handlers."""
+    settings = get_settings()
+    configure_logging(settings.log_level, settings.log_format)
+
+
+@signals.worker_ready.connect
+def _start_housekeeping(**_: object) -> None:
+    """In the worker's main process, once its pool is up (settings from the environment: a runtime
+    here would leave a database engine for pool children forked later); the sweeper is a daemon
+    thread, so it ends with the process."""
+    start_sweeper(get_settings())

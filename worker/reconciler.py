@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
+import signal
 import threading
 import uuid
 from datetime import datetime, timedelta
@@ -16,10 +17,12 @@ from sqlalchemy import and_, or_, select
 
 from grader_api.db import utcnow
 from grader_api.models import GradingRun
+from grader_core.config import Settings
 
-from .celery_app import PRIORITY_STEPS, QUEUES, is_redis
+from .celery_app import PRIORITY_STEPS, QUEUES, configure, is_redis
+from .periodic import PeriodicThread, run_every
 from .queueing import enqueue
-from .runtime import Runtime
+from .runtime import Runtime, get_runtime
 
 log = logging.getLogger(__name__)
 
@@ -67,21 +70,24 @@ def reconcile(rt: Runtime, app: Celery, now: datetime | None = None, in_broker: 
     return [run.id for run, _ in requeued]
 
 
-class ReconcilerThread(threading.Thread):
-    """Runs ``reconcile`` every ``settings.reconcile_interval_s`` until stopped."""
+def reconciler_thread(rt: Runtime, app: Celery) -> PeriodicThread:
+    """The reconciler inside another process (the API's, the embedded mode's)."""
+    return PeriodicThread("dgm-reconciler", rt.settings.reconcile_interval_s, lambda: reconcile(rt, app))
 
-    def __init__(self, rt: Runtime, app: Celery):
-        super().__init__(name="dgm-reconciler", daemon=True)
-        self.rt = rt
-        self.app = app
-        self.stopped = threading.Event()
 
-    def run(self) -> None:
-        while not self.stopped.wait(self.rt.settings.reconcile_interval_s):
-            try:
-                reconcile(self.rt, self.app)
-            except Exception:  # noqa: BLE001 - keep reconciling after a database or broker hiccup
-                log.exception("reconciler pass failed")
-
-    def stop(self) -> None:
-        self.stopped.set()
+def serve(settings: Settings, once: bool = False) -> None:
+    """``dgm-grader reconcile``: a pass every ``reconcile_interval_s`` until SIGTERM or SIGINT."""
+    app = configure(settings)
+    rt = get_runtime()
+    try:
+        if once:
+            reconcile(rt, app)
+            return
+        stop = threading.Event()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, lambda *_: stop.set())
+        log.info("reconciler: a pass every %g s", settings.reconcile_interval_s)
+        run_every("reconciler", settings.reconcile_interval_s, lambda: reconcile(rt, app), stop)
+        log.info("reconciler stopped")
+    finally:
+        rt.db.dispose()

@@ -3,11 +3,9 @@ few HW1 example submissions sent to the queue the first time."""
 
 from __future__ import annotations
 
-import io
 import json
 import logging
 import secrets
-import zipfile
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -16,6 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from grader_core.config import PROJECT_ROOT, Settings
+from grader_core.intake import zip_folder
 from grader_core.suite import load_suite
 
 from ..db import utcnow
@@ -94,7 +93,7 @@ def submit_examples(session: Session, settings: Settings) -> int:
     examples = sorted(path for path in EXAMPLES.iterdir() if path.is_dir())[:MAX_EXAMPLES]
     for index, example in enumerate(examples):
         student = _example_student(session, assignment.course_id, example.name, first=index == 0)
-        stored = store_upload([_zipped(example)], f"{example.name}.zip", settings, settings.max_upload_bytes)
+        stored = store_upload([zip_folder(example)], f"{example.name}.zip", settings, settings.max_upload_bytes)
         submit(session, assignment, student, stored, settings)
         log.info("demo: submitted the %s example of %s as %s", example.name, EXAMPLE_ASSIGNMENT, student.email)
     return len(examples)
@@ -105,11 +104,3 @@ def _example_student(session: Session, course_id: int, example: str, first: bool
     return session.scalar(select(User).where(User.email == email)) or _new_user(
         session, course_id, email, f"Demo student ({example})", "student")
 
-
-def _zipped(folder: Path) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for path in sorted(folder.rglob("*")):
-            if path.is_file():
-                archive.write(path, path.relative_to(folder).as_posix())
-    return buffer.getvalue()

@@ -22,7 +22,8 @@ class RosterImport:
     errors: list[str] = field(default_factory=list)  # "line N: message"
 
 
-def import_roster(session: Session, course: Course, text: str, actor: User) -> RosterImport:
+def import_roster(session: Session, course: Course, text: str, actor: User | None) -> RosterImport:
+    """``actor`` is None for the command line's ``dgm-grader course create`` (no one is signed in)."""
     outcome = RosterImport()
     reader = csv.DictReader(io.StringIO(text))
     if not reader.fieldnames or not {"email", "name"} <= {name.strip().lower() for name in reader.fieldnames}:

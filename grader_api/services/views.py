@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ..db import utcnow
-from ..models import Artifact, Assignment, GradingRun, Submission, User
+from ..models import Artifact, Assignment, GradingRun, Submission, User, final_score
 from ..schemas import AnswerField, ArtifactOut, AssignmentOut, ManualGradeOut, RunOut, SubmissionOut, TestOut, UserOut
 from .manual import grades_of
 from .submissions import SubmissionRefused, latest_run, queue_position
@@ -67,13 +67,13 @@ def submission_out(session: Session, submission: Submission, viewer: User) -> Su
     shown_ids = {t.test_id for t in shown}
     artifacts = [a for a in (graded.artifacts if graded else []) if staff or (a.kind != "log" and a.test_id in shown_ids)]
     manual = grades_of(session, submission.id)
-    final = None if score is None else round((score + submission.manual_score) * (1 - submission.late_penalty), 6)
     return SubmissionOut(
         id=submission.id, assignment=assignment.slug, user=user_out(submission.user), number=submission.number,
         created_at=submission.created_at, filename=submission.filename, file_sha256=submission.file_sha256,
         status=run.status if run else submission.status, late_days=submission.late_days,
         late_penalty=submission.late_penalty, score=score, max_score=max_score, manual_score=submission.manual_score,
-        final_score=final, withheld_tests=0 if staff else visible.withheld_tests,
+        final_score=final_score(score, submission.manual_score, submission.late_penalty),
+        withheld_tests=0 if staff else visible.withheld_tests,
         run=run_out(session, run) if run else None,
         tests=[TestOut(id=t.test_id, title=t.title, status=t.status, score=t.score, max_score=t.max_score,
                        feedback=t.feedback, visibility=t.visibility, metrics=t.metrics.get("items", [])) for t in shown],

@@ -67,6 +67,7 @@ class CheckResult:
     value: float | None = None
     metrics: list[MetricValue] = field(default_factory=list)
     calibration_key: str | None = None
+    images: dict[str, bytes] = field(default_factory=dict)  # file name -> PNG, shown with the test's feedback
 
 
 class OutputProblem(Exception):

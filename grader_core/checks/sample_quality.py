@@ -44,6 +44,7 @@ class SampleQuality(Check[SampleQualityParams]):
         from ..metrics.digit_classifier import classifier_checksum
         from ..metrics.fid import fid
         from ..metrics.kid import kid
+        from ..sample_grid import sample_grid_png
 
         samples = binary_samples(outcomes["samples"], "sample()", params.count)
         reference, checksum = evaluation_subset(params.dataset, params.split, params.count)
@@ -59,6 +60,7 @@ class SampleQuality(Check[SampleQualityParams]):
             ctx, what="FID", value=value, key=f"{checksum}+features-{classifier_checksum(classifier)[:16]}", factor=params.full_at_factor,
             baseline=_baseline_fid(params.dataset, params.split, params.count), unit=f"on {params.count} samples", extra=extra,
         )
+        result.images["samples.png"] = sample_grid_png(samples)
         if coverage.normalized_entropy < params.min_coverage:
             covered = int((coverage.histogram > 0.01 * params.count).sum())
             result.fraction = 0.0

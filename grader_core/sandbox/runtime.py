@@ -15,8 +15,12 @@ SUBMISSION_DIR = "/submission"
 PLAN_DIR = "/plan"
 
 
-def python_mounts(settings: Settings) -> tuple[str, list[Mount]]:
-    """The interpreter to run and the read-only mounts that make it work inside the sandbox."""
+def runtime_mounts(settings: Settings) -> tuple[str, list[Mount]]:
+    """The interpreter to run and the read-only mounts of the interpreter and the runner.
+
+    In the ``image`` mode the sandbox image carries both at these paths (the production images copy
+    the runner to ``/opt/dgm/dgm_runner``): there the worker talks to the host's Docker daemon, which
+    resolves bind-mount sources on the host, where the worker container's files do not exist."""
     if settings.sandbox_python == "image":
         return settings.sandbox_image_python, []
     prefixes = sorted({Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve()}, key=lambda path: len(path.parts))
@@ -25,14 +29,14 @@ def python_mounts(settings: Settings) -> tuple[str, list[Mount]]:
         if not any(prefix.is_relative_to(parent) for parent in kept):
             kept.append(prefix)
     mounts = [Mount(source=prefix, target=str(prefix)) for prefix in kept]
+    mounts.append(Mount(source=RUNNER_SOURCE, target=f"{RUNNER_PARENT}/{RUNNER_PACKAGE}"))
     return str(Path(sys.prefix) / "bin" / "python"), mounts
 
 
 def runner_command(settings: Settings, submission: Path, plan_dir: Path) -> tuple[list[str], list[Mount], dict[str, str]]:
-    python, mounts = python_mounts(settings)
+    python, mounts = runtime_mounts(settings)
     mounts = [
         *mounts,
-        Mount(source=RUNNER_SOURCE, target=f"{RUNNER_PARENT}/{RUNNER_PACKAGE}"),
         Mount(source=submission, target=SUBMISSION_DIR),
         Mount(source=plan_dir, target=PLAN_DIR),
     ]

@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
-import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -18,17 +16,17 @@ from pathlib import Path
 import psycopg
 import pytest
 import redis
-import uvicorn
 from fastapi.testclient import TestClient
 
-from grader_api.db import Database, utcnow
+from grader_api.db import utcnow
 from grader_api.main import create_app
 from grader_api.migrate import upgrade
 from grader_api.models import Enrollment, GradingRun, User
+from grader_api.scratch import scratch_database, serve_in_thread
 from grader_api.security import hash_password
 from grader_api.services.assignments import create_assignment, get_or_create_course
 from grader_api.services.suites import SUITES_DIR
-from grader_core.config import Settings
+from grader_core.config import Settings, settings_env
 from grader_core.suite import load_suite
 from tests.conftest import REPO
 from worker.celery_app import configure
@@ -42,15 +40,12 @@ PASSWORD = "correct horse"
 
 @pytest.fixture(scope="session")
 def pg_url() -> Iterator[str]:
-    name = f"dgm_test_{uuid.uuid4().hex[:10]}"
     try:
-        admin = psycopg.connect(PG_ADMIN, autocommit=True)
+        psycopg.connect(PG_ADMIN).close()
     except psycopg.OperationalError as exc:
         pytest.fail(f"PostgreSQL is required for the service tests: {exc}")
-    admin.execute(f'CREATE DATABASE "{name}"')
-    yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
-    admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-    admin.close()
+    with scratch_database(PG_ADMIN, prefix="dgm_test") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
@@ -73,11 +68,6 @@ def service_settings(pg_url: str, redis_url: str, tmp_path_factory: pytest.TempP
         upload_dir=root / "uploads", artifact_dir=root / "artifacts", work_dir=root / "work",
         reconcile_interval_s=0, max_queued_runs_per_student=3,
     )
-
-
-def settings_env(settings: Settings) -> dict[str, str]:
-    names = ("database_url", "broker_url", "sandbox_backend", "secret_key", "upload_dir", "artifact_dir", "work_dir")
-    return {f"DGM_{name.upper()}": str(getattr(settings, name)) for name in names}
 
 
 @pytest.fixture(scope="session")
@@ -143,20 +133,8 @@ def client(rt: Runtime, service_settings: Settings) -> Iterator[TestClient]:
 @pytest.fixture(scope="session")
 def live_url(rt: Runtime, service_settings: Settings) -> Iterator[str]:
     """The app served by uvicorn on a free port, for a browser or a command-line client."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(service_settings, rt.db, reconcile=False), host="127.0.0.1",
-                                           port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, name="live-server", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "the live server did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(30)
+    with serve_in_thread(create_app(service_settings, rt.db, reconcile=False)) as url:
+        yield url
 
 
 def wait_finished(rt: Runtime, run_ids: list[int], timeout: float = 120.0) -> dict[int, GradingRun]:
