@@ -20,8 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .checks import get_check
 from .calibration import load_calibration
+from .checks import get_check
 from .checks.base import Check, CheckResult, OutputProblem, PlanContext, Probe, ScoreContext
 from .config import Settings
 from .execution import PlannedProbe, StageOutcome, StagePlan, execute_stage

@@ -15,7 +15,7 @@ from pydantic import Field
 
 from . import register_check
 from ._model import ModelParams, conditionals_args, probabilities
-from ._perturbation import FlipPlan, describe_offset, dependencies, plan_flips
+from ._perturbation import FlipPlan, dependencies, describe_offset, plan_flips
 from .base import Check, CheckResult, PlanContext, Probe, ProbeOutcome, ScoreContext
 
 

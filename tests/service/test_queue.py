@@ -21,8 +21,8 @@ from grader_api.models import ApiToken, Assignment, GradingRun, Submission, Test
 from grader_api.security import new_api_token
 from grader_api.services.submissions import StoredUpload, SubmissionRefused, queue_position, store_upload, submit
 from worker.celery_app import app as celery_app
-from worker.queueing import PRIORITY
 from worker.grading import execute_run
+from worker.queueing import PRIORITY
 from worker.reconciler import broker_task_ids, reconcile
 
 from .conftest import REFERENCE_HW1, make_student, wait_finished

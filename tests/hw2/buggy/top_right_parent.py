@@ -1,5 +1,4 @@
 """p15_linear also uses the pixel above and to the right, which is not a parent."""
-import torch
 import torch.nn.functional as F
 from _reference import load_model as reference_load
 

@@ -1,7 +1,6 @@
 """sample() takes the most likely patch at every step instead of drawing one."""
-import torch
-
 import _reference as reference
+import torch
 
 
 def sample(self, n, generator):

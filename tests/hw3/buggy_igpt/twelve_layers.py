@@ -1,7 +1,6 @@
 """A 12-layer model (the 8 trained blocks plus 4 that change nothing): too big for "extra small"."""
-import torch
-
 import _reference as reference
+import torch
 
 
 def load_model(weights_dir):

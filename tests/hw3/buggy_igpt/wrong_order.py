@@ -1,7 +1,6 @@
 """`order` claims raster order, but the conditionals follow the patch order."""
-import torch
-
 import _reference as reference
+import torch
 
 
 def load_model(weights_dir):
