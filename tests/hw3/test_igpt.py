@@ -27,11 +27,14 @@ BUGS: dict[str, tuple[set[str], str]] = {
     # Greedy decoding returns one image whatever the generator: ancestral sampling fails, and so do
     # sample quality (mode collapse) and reproducibility (different seeds, identical images).
     "argmax_sampler": ({"igpt-ancestral", "igpt-fid", "igpt-reproducible"}, "not drawn from the model's own conditionals"),
+    "sampling_temperature": ({"igpt-ancestral"}, "not drawn from the model's own conditionals"),
+    "ignores_generator": ({"igpt-reproducible"}, "must draw all randomness from the generator"),
     "twelve_layers": ({"igpt-config"}, "n_layer = 12"),
 }
 # The check each bug is written for, whose feedback must name it.
 NAMED = {"no_causal_mask": "igpt-causal", "mask_shifted": "igpt-causal", "wrong_order": "igpt-causal",
-         "argmax_sampler": "igpt-ancestral", "twelve_layers": "igpt-config"}
+         "argmax_sampler": "igpt-ancestral", "sampling_temperature": "igpt-ancestral",
+         "ignores_generator": "igpt-reproducible", "twelve_layers": "igpt-config"}
 
 
 @pytest.fixture(scope="module")
