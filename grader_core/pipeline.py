@@ -27,7 +27,7 @@ from .config import Settings
 from .execution import PlannedProbe, StageOutcome, StagePlan, execute_stage
 from .intake import stage_submission, submission_sha256
 from .results import Environment, GradingResult, ImageArtifact, Metric, StageRun, TestResult
-from .sandbox import ResourceLimits, Sandbox
+from .sandbox import ResourceLimits, Sandbox, SandboxUnavailable
 from .suite import LoadedSuite, TestSpec
 
 log = logging.getLogger(__name__)
@@ -73,6 +73,9 @@ def grade(
     gpu_ids: tuple[str, ...] = (),
 ) -> GradingResult:
     suite = loaded.suite
+    if gpu_ids and not sandbox.hands_over_gpus and any(stage.gpu for stage in suite.stages.values()):
+        raise SandboxUnavailable(f"the {sandbox.name} sandbox cannot hand a GPU to student code; "
+                                 "GPU workers need the docker backend (DGM_SANDBOX_BACKEND=docker)")
     started_at = datetime.now(timezone.utc)
     secret_seed = secrets.randbits(63) if secret_seed is None else secret_seed
     run_id = uuid.uuid4().hex[:12]

@@ -13,7 +13,8 @@ from grader_core.config import Settings, get_settings
 from grader_core.logging_setup import configure_logging
 
 from . import runtime
-from .housekeeping import start_sweeper
+from .gpus import owned_gpus
+from .housekeeping import docker_in_use, start_sweeper
 
 QUEUES = ("cpu", "gpu")
 PRIORITY_STEPS = [0, 3, 6, 9]
@@ -74,6 +75,16 @@ def _setup_logging(**_: object) -> None:
     here also keeps Celery from installing its own handlers."""
     settings = get_settings()
     configure_logging(settings.log_level, settings.log_format)
+
+
+@signals.worker_init.connect
+def _refuse_gpus_without_docker(**_: object) -> None:
+    """A GPU worker whose sandbox cannot hand GPUs over would grade GPU suites on the CPU: stop at
+    start-up instead of failing every run."""
+    settings = get_settings()
+    if owned_gpus(settings) and not docker_in_use(settings):
+        raise SystemExit(f"DGM_WORKER_GPUS={settings.worker_gpus} needs the docker sandbox backend "
+                         f"(DGM_SANDBOX_BACKEND is {settings.sandbox_backend!r} and no Docker daemon is in use)")
 
 
 @signals.worker_ready.connect

@@ -76,6 +76,9 @@ class SandboxResult(BaseModel):
 
 class Sandbox(abc.ABC):
     name: str
+    # Whether ``ResourceLimits.gpu_ids`` reach the code inside (Docker's device requests); a backend
+    # without it would silently run a GPU suite on the CPU.
+    hands_over_gpus: bool = False
 
     @classmethod
     @abc.abstractmethod

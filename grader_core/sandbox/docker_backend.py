@@ -35,6 +35,7 @@ def docker_client() -> Any:
 
 class DockerSandbox(Sandbox):
     name = "docker"
+    hands_over_gpus = True
 
     def __init__(self, image: str, client: Any = None):
         self.image = image

@@ -1,5 +1,6 @@
 """The runner imports a submission's entry point in each form the issue names: a ``.py`` module, a
-package folder, or the code cells of a Jupyter notebook (magics and shell escapes dropped)."""
+package folder, or the code cells of a Jupyter notebook (magics and shell escapes dropped); and a
+sandbox that cannot hand a GPU over refuses a GPU stage rather than running it on the CPU."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from grader_core.config import Settings
-from grader_core.sandbox import Sandbox
+from grader_core.pipeline import grade_upload
+from grader_core.sandbox import Sandbox, SandboxUnavailable
 from grader_core.suite import LoadedSuite, load_suite
 from tests.conftest import REPO, grade_folder
 
@@ -53,3 +55,14 @@ def test_a_broken_notebook_is_a_clear_error(content: str, says: str, bwrap_sandb
     (tmp_path / "main.ipynb").write_text(content)
     result = grade_folder(suite_with_entry("main.ipynb"), tmp_path, bwrap_sandbox, settings)
     assert all(t.status == "error" and says in t.feedback for t in result.tests), [t.feedback for t in result.tests]
+
+
+def test_a_gpu_stage_is_refused_by_a_sandbox_that_cannot_hand_a_gpu_over(bwrap_sandbox: Sandbox, settings: Settings,
+                                                                          tmp_path: Path) -> None:
+    hostile = suite_with_entry("main.py")
+    stages = {name: stage.model_copy(update={"gpu": True}) for name, stage in hostile.suite.stages.items()}
+    gpu_suite = LoadedSuite(suite=hostile.suite.model_copy(update={"stages": stages}), path=hostile.path, text=hostile.text)
+    (tmp_path / "main.py").write_text(FUNCTIONS)
+    with pytest.raises(SandboxUnavailable, match="GPU workers need the docker backend"):
+        grade_upload(gpu_suite, tmp_path, bwrap_sandbox, settings, gpu_ids=("0",))
+    assert [t.status for t in grade_upload(gpu_suite, tmp_path, bwrap_sandbox, settings).tests] == ["passed", "passed"]

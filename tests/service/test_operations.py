@@ -191,3 +191,13 @@ def test_course_create_gives_the_first_instructor_a_working_password(rt, service
     assert password is not None, done.stdout
     login(client, email, password.group(1))
     assert client.get("/instructor/suites").status_code == 200  # an instructor
+
+
+def test_a_gpu_worker_without_docker_refuses_to_start(redis_url: str) -> None:
+    """bubblewrap cannot hand a GPU over: such a worker would grade GPU suites on the CPU."""
+    env = os.environ | {"DGM_WORKER_GPUS": "0", "DGM_SANDBOX_BACKEND": "bwrap", "DGM_BROKER_URL": redis_url}
+    done = subprocess.run([sys.executable, "-m", "celery", "-A", "worker.celery_app", "worker", "-Q", "gpu", "-c", "1",
+                           "--without-mingle", "--without-gossip"], cwd=REPO, env=env, capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode != 0
+    assert "DGM_WORKER_GPUS=0 needs the docker sandbox backend" in done.stdout + done.stderr
