@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from ..db import utcnow
 from ..deps import DB, ApiInstructor, ApiStaff, ApiUser, AppSettings
-from ..models import ApiToken, Artifact, Assignment, Course, GradingRun, Submission, User
+from ..models import ApiToken, Artifact, Course, GradingRun, Submission, User
 from ..schemas import (
     AssignmentOut, ManualGradeIn, PublishIn, PublishOut, QueueOut, RegradeOut, RosterOut, SubmissionOut,
     SuiteCheckOut, TokenOut, TokenRequest, UserOut,
@@ -57,12 +57,12 @@ def me(user: ApiUser) -> UserOut:
 
 @router.get("/assignments", response_model=list[AssignmentOut])
 def list_assignments(user: ApiUser, session: DB) -> list[AssignmentOut]:
-    return [views.assignment_out(session, a, user) for a in session.scalars(select(Assignment).order_by(Assignment.due_at))]
+    return [views.assignment_out(session, a, user) for a in views.assignments_for(session, user)]
 
 
 @router.post("/assignments/{slug}/submissions", response_model=SubmissionOut, status_code=201)
 def submit_upload(slug: str, file: Annotated[UploadFile, File()], user: ApiUser, session: DB, settings: AppSettings) -> SubmissionOut:
-    assignment = views.find_assignment(session, slug)
+    assignment = views.find_assignment(session, slug, user)
     run = submit_chunks(session, assignment, user, file_chunks(file.file), file.filename or "upload", settings)
     return _released(session, views.submission_out(session, run.submission, user))
 
@@ -70,7 +70,7 @@ def submit_upload(slug: str, file: Annotated[UploadFile, File()], user: ApiUser,
 @router.post("/assignments/{slug}/answers", response_model=SubmissionOut, status_code=201)
 def submit_answers(slug: str, answers: dict[str, str], user: ApiUser, session: DB, settings: AppSettings) -> SubmissionOut:
     """Answer-only homework: the answers by key (``{"q1.alpha": "1/(2*pi)"}``), as the generated form sends."""
-    assignment = views.find_assignment(session, slug)
+    assignment = views.find_assignment(session, slug, user)
     spec = load_version(assignment.current_suite).suite.submission if assignment.current_suite else None
     if spec is None or not spec.answers_file or not spec.answers:
         raise HTTPException(409, "this assignment takes a file upload, not a form")
@@ -129,7 +129,7 @@ def regrade_one(submission_id: int, user: ApiStaff, session: DB) -> RegradeOut:
 @router.post("/assignments/{slug}/regrade", response_model=RegradeOut)
 def regrade_many(slug: str, user: ApiStaff, session: DB, student_id: int | None = None) -> RegradeOut:
     """Every submission of the assignment, or of one student when ``student_id`` is given."""
-    assignment = views.find_assignment(session, slug)
+    assignment = views.find_assignment(session, slug, user)
     query = select(Submission).where(Submission.assignment_id == assignment.id)
     if student_id is not None:
         query = query.where(Submission.user_id == student_id)
@@ -163,7 +163,7 @@ def publish_suite(request: Request, body: PublishIn, user: ApiInstructor, sessio
 
 @router.put("/assignments/{slug}/settings", response_model=AssignmentOut)
 def edit_settings(slug: str, body: AssignmentSettings, user: ApiInstructor, session: DB) -> AssignmentOut:
-    assignment = views.find_assignment(session, slug)
+    assignment = views.find_assignment(session, slug, user)
     update_settings(session, assignment, body, user)
     session.commit()
     return views.assignment_out(session, assignment, user)

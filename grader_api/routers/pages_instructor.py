@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from sqlalchemy import select
 
 from ..deps import DB, AppSettings, PageInstructor
-from ..models import Assignment, Course
+from ..models import Course
 from ..services import roster, suite_workflow, views
 from ..services.assignments import AssignmentSettings, update_settings
 from ..templating import templates
@@ -24,7 +24,7 @@ _MAX_SUITE_BYTES = 1024 * 1024
 
 @router.get("/suites", response_class=HTMLResponse)
 def suites_page(request: Request, user: PageInstructor, session: DB) -> Response:
-    assignments = session.scalars(select(Assignment).order_by(Assignment.due_at)).all()
+    assignments = views.assignments_for(session, user)
     return templates.TemplateResponse(request, "instructor_suites.html",
                                       {"user": user, "assignments": assignments, "check": None, "yaml_text": "", "published": None})
 
@@ -34,7 +34,7 @@ def check_suite(request: Request, user: PageInstructor, session: DB, settings: A
                 file: Annotated[UploadFile, File()]) -> Response:
     text = file.file.read(_MAX_SUITE_BYTES + 1).decode("utf-8", errors="replace")[:_MAX_SUITE_BYTES]
     result = suite_workflow.check(text, settings, request.app.state.tickets)
-    assignments = session.scalars(select(Assignment).order_by(Assignment.due_at)).all()
+    assignments = views.assignments_for(session, user)
     return templates.TemplateResponse(request, "instructor_suites.html",
                                       {"user": user, "assignments": assignments, "check": result, "yaml_text": text, "published": None})
 
@@ -43,7 +43,7 @@ def check_suite(request: Request, user: PageInstructor, session: DB, settings: A
 def publish_suite(request: Request, user: PageInstructor, session: DB, settings: AppSettings,
                   yaml_text: Annotated[str, Form()], publish_ticket: Annotated[str, Form()]) -> Response:
     version, slug = suite_workflow.publish_checked(session, yaml_text, publish_ticket, settings, request.app.state.tickets, user)
-    assignments = session.scalars(select(Assignment).order_by(Assignment.due_at)).all()
+    assignments = views.assignments_for(session, user)
     return templates.TemplateResponse(request, "instructor_suites.html", {
         "user": user, "assignments": assignments, "check": None, "yaml_text": "",
         "published": {"slug": slug, "version": version.number, "sha256": version.sha256},
@@ -52,13 +52,13 @@ def publish_suite(request: Request, user: PageInstructor, session: DB, settings:
 
 @router.get("/assignments/{slug}/settings", response_class=HTMLResponse)
 def settings_page(slug: str, request: Request, user: PageInstructor, session: DB) -> Response:
-    assignment = views.find_assignment(session, slug)
+    assignment = views.find_assignment(session, slug, user)
     return templates.TemplateResponse(request, "instructor_settings.html", {"user": user, "a": assignment, "errors": []})
 
 
 @router.post("/assignments/{slug}/settings", response_class=HTMLResponse)
 async def save_settings(slug: str, request: Request, user: PageInstructor, session: DB) -> Response:
-    assignment = views.find_assignment(session, slug)
+    assignment = views.find_assignment(session, slug, user)
     form = await request.form()
     try:
         values = AssignmentSettings(

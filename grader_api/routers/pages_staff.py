@@ -39,7 +39,7 @@ def gradebook_csv(user: PageStaff, session: DB) -> Response:
 
 @router.get("/assignments/{slug}", response_class=HTMLResponse)
 def assignment_stats(slug: str, request: Request, user: PageStaff, session: DB) -> Response:
-    assignment = views.find_assignment(session, slug)
+    assignment = views.find_assignment(session, slug, user)
     book = gradebook.gradebook(session, assignment.course_id)
     stats = gradebook.assignment_stats(session, assignment, book)
     return templates.TemplateResponse(request, "staff_assignment.html", {"user": user, "assignment": assignment, "stats": stats})
@@ -72,7 +72,7 @@ def regrade_one(submission_id: int, user: PageStaff, session: DB) -> Response:
 @router.post("/assignments/{slug}/regrade")
 async def regrade_many(slug: str, request: Request, user: PageStaff, session: DB) -> Response:
     """All submissions of the assignment, or one student's (form field ``student_id``)."""
-    assignment = views.find_assignment(session, slug)
+    assignment = views.find_assignment(session, slug, user)
     student = (await request.form()).get("student_id")
     query = select(Submission).where(Submission.assignment_id == assignment.id)
     if isinstance(student, str) and student.isdigit():

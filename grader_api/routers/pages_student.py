@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from ..db import utcnow
 from ..deps import DB, AppSettings, PageUser
-from ..models import Assignment, Submission
+from ..models import Submission
 from ..services import views
 from ..services.answers import answers_yaml
 from ..services.submissions import SubmissionRefused
@@ -23,13 +23,13 @@ router = APIRouter(include_in_schema=False)
 
 @router.get("/assignments", response_class=HTMLResponse)
 def assignments(request: Request, user: PageUser, session: DB) -> Response:
-    items = [views.assignment_out(session, a, user) for a in session.scalars(select(Assignment).order_by(Assignment.due_at))]
+    items = [views.assignment_out(session, a, user) for a in views.assignments_for(session, user)]
     return templates.TemplateResponse(request, "assignments.html", {"user": user, "assignments": items, "now": utcnow()})
 
 
 @router.get("/assignments/{slug}", response_class=HTMLResponse)
 def assignment(slug: str, request: Request, user: PageUser, session: DB, error: str | None = None) -> Response:
-    found = views.find_assignment(session, slug)
+    found = views.find_assignment(session, slug, user)
     mine = session.scalars(select(Submission).where(Submission.assignment_id == found.id, Submission.user_id == user.id)
                            .order_by(Submission.id.desc()))
     return templates.TemplateResponse(request, "assignment.html", {
@@ -41,14 +41,14 @@ def assignment(slug: str, request: Request, user: PageUser, session: DB, error: 
 @router.post("/assignments/{slug}/upload")
 def upload(slug: str, request: Request, user: PageUser, session: DB, settings: AppSettings,
            file: Annotated[UploadFile, File()]) -> Response:
-    found = views.find_assignment(session, slug)
+    found = views.find_assignment(session, slug, user)
     run = submit_chunks(session, found, user, file_chunks(file.file), file.filename or "upload", settings)
     return RedirectResponse(f"/submissions/{run.submission_id}", status_code=303)
 
 
 @router.post("/assignments/{slug}/answers")
 async def answers(slug: str, request: Request, user: PageUser, session: DB, settings: AppSettings) -> Response:
-    found = views.find_assignment(session, slug)
+    found = views.find_assignment(session, slug, user)
     if found.current_suite is None:
         raise SubmissionRefused(409, "this assignment has no published test suite yet")
     spec = load_version(found.current_suite).suite.submission

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from ..db import utcnow
-from ..models import Artifact, Assignment, GradingRun, Submission, User, final_score
+from ..models import Artifact, Assignment, Enrollment, GradingRun, Submission, User, final_score
 from ..schemas import AnswerField, ArtifactOut, AssignmentOut, ManualGradeOut, RunOut, SubmissionOut, TestOut, UserOut
 from .manual import grades_of
 from .submissions import SubmissionRefused, latest_run, queue_position
@@ -14,8 +14,21 @@ from .suites import load_version
 from .visibility import student_score, student_tests
 
 
-def find_assignment(session: Session, slug: str) -> Assignment:
-    assignment = session.scalar(select(Assignment).where(Assignment.slug == slug).order_by(Assignment.id).limit(1))
+def _assignments_of(viewer: User) -> Select[tuple[Assignment]]:
+    """Staff see every course's assignments; a student only those of the courses they are enrolled in."""
+    query = select(Assignment)
+    if not viewer.is_staff:
+        query = query.where(Assignment.course_id.in_(select(Enrollment.course_id).where(Enrollment.user_id == viewer.id)))
+    return query
+
+
+def assignments_for(session: Session, viewer: User) -> list[Assignment]:
+    return list(session.scalars(_assignments_of(viewer).order_by(Assignment.due_at, Assignment.id)))
+
+
+def find_assignment(session: Session, slug: str, viewer: User) -> Assignment:
+    """An assignment ``viewer`` may see; anyone else is told it does not exist."""
+    assignment = session.scalar(_assignments_of(viewer).where(Assignment.slug == slug).order_by(Assignment.id).limit(1))
     if assignment is None:
         raise SubmissionRefused(404, f"no assignment {slug!r}")
     return assignment

@@ -14,11 +14,11 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from fastapi.testclient import TestClient
 from markupsafe import escape
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from grader_api.db import Database, utcnow
 from grader_api.migrate import upgrade
-from grader_api.models import Base, GradingRun, Submission, TestResultRow
+from grader_api.models import Base, Enrollment, GradingRun, Submission, TestResultRow
 from grader_api.services.suites import SUITES_DIR
 from grader_core.suite import load_suite
 
@@ -70,6 +70,25 @@ def test_the_fixture_submission_earns_full_marks(graded, rt):  # type: ignore[no
     with rt.db.session() as session:
         run = session.get_one(GradingRun, graded["run_id"])
         assert run.score == run.automatic_max_score > 0 and len(run.tests) == len(HW1.tests)
+
+
+def test_a_student_sees_and_submits_only_to_their_own_courses(rt, course, browser):  # type: ignore[no-untyped-def]
+    outsider = make_student(rt, course["course"], password=True)
+    with rt.db.session() as session:
+        session.execute(delete(Enrollment).where(Enrollment.user_id == outsider.id))
+        session.commit()
+    login(browser, outsider.email)
+    assert browser.get("/api/v1/assignments").json() == []
+    assert "hw1" not in browser.get("/assignments").text
+    assert browser.get("/assignments/hw1").status_code == 404
+    csrf = csrf_of(browser, "/assignments")
+    upload = browser.post("/api/v1/assignments/hw1/submissions", files={"file": ("answers.yaml", REFERENCE_HW1.read_bytes())},
+                          headers={"X-CSRF-Token": csrf})
+    assert upload.status_code == 404
+    assert _submissions_of(rt, outsider.id) == 0
+    login(browser, make_student(rt, course["course"], password=True).email)  # enrolled: the same calls go through
+    assert [a["slug"] for a in browser.get("/api/v1/assignments").json()].count("hw1") == 1
+    assert browser.get("/assignments/hw1").status_code == 200
 
 
 def test_a_student_cannot_reach_another_students_submission(graded, rt, course, browser):  # type: ignore[no-untyped-def]
