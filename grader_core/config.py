@@ -44,6 +44,12 @@ class Settings(BaseSettings):
     # Paths
     work_dir: Path = Field(default_factory=lambda: _CACHE / "work",
                            description="scratch space for grading: the staged copy of each submission")
+    shared_data_dir: Path = Field(
+        default_factory=lambda: PROJECT_ROOT.parent / "shared" / "data",
+        description="the Hoda and MNIST files (not ours to redistribute: never in the repository or an image); "
+                    "without Hoda, the offline generator's Persian digits stand in")
+    cache_dir: Path = Field(default_factory=lambda: _CACHE,
+                            description="decoded datasets and generated digits, reused between runs")
 
     # Service (grader_api, worker): the embedded defaults need no server (SQLite, in-process broker)
     database_url: str = Field(
@@ -102,6 +108,7 @@ def settings_table() -> str:
     rows = ["| variable | default | what |", "|---|---|---|"]
     for name, field in Settings.model_fields.items():
         default = field.get_default(call_default_factory=True)
-        shown = f"`{str(default).replace(str(Path.home()), '~')}`" if default != "" else "(empty)"
+        portable = str(default).replace(str(PROJECT_ROOT), "<repo>").replace(str(PROJECT_ROOT.parent), "<repo>/..")
+        shown = f"`{portable.replace(str(Path.home()), '~')}`" if default != "" else "(empty)"
         rows.append(f"| `DGM_{name.upper()}` | {shown} | {field.description} |")
     return "\n".join(rows) + "\n"

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
-from grader_core.config import Settings
+from grader_core.config import Settings, get_settings
 from grader_core.pipeline import grade_upload
 from grader_core.results import GradingResult
 from grader_core.sandbox import Sandbox
@@ -20,6 +21,18 @@ from grader_core.suite import LoadedSuite, load_suite
 
 REPO = Path(__file__).resolve().parent.parent
 SUITES = REPO / "test_suites"
+
+
+@pytest.fixture
+def dgm_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[str, str], None]]:
+    """Set ``DGM_*`` variables for one test: the settings are read again now, and again after it."""
+
+    def set_variable(name: str, value: str) -> None:
+        monkeypatch.setenv(name, value)
+        get_settings.cache_clear()
+
+    yield set_variable
+    get_settings.cache_clear()
 
 
 @pytest.fixture(scope="session")

@@ -210,7 +210,7 @@ def load_cdb(path: Path, expected_sha256: str | None = None) -> tuple[np.ndarray
     With ``expected_sha256``, a file with other contents is refused.
     """
     if not path.is_file():
-        raise FileNotFoundError(f"Hoda file not found: {path} (set DGM_GRADER_SHARED_DATA to its data folder)")
+        raise FileNotFoundError(f"Hoda file not found: {path} (set DGM_SHARED_DATA_DIR to its data folder)")
     digest = file_sha256(path)
     if expected_sha256 is not None and digest != expected_sha256:
         raise HodaFormatError(f"{path} has SHA-256 {digest}, expected {expected_sha256}")

@@ -1,4 +1,5 @@
-"""Where the datasets live and where their decoded arrays are cached.
+"""Where the datasets live and where their decoded arrays are cached (``Settings.shared_data_dir``
+and ``Settings.cache_dir``).
 
 The raw files (Hoda, MNIST) are not ours to redistribute, so they are never in the repository:
 they sit in a shared data folder beside it, and what we derive from them goes to a per-user cache.
@@ -6,22 +7,16 @@ they sit in a shared data folder beside it, and what we derive from them goes to
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
-SHARED_DATA_ENV = "DGM_GRADER_SHARED_DATA"
-CACHE_DIR_ENV = "DGM_GRADER_CACHE_DIR"
-
-_REPO_ROOT = Path(__file__).resolve().parents[2]
+from ..config import get_settings
 
 
 def shared_data_dir() -> Path:
-    """The shared data folder: ``$DGM_GRADER_SHARED_DATA``, else ``<repo>/../shared/data``."""
-    configured = os.environ.get(SHARED_DATA_ENV)
-    return Path(configured) if configured else _REPO_ROOT.parent / "shared" / "data"
+    """``$DGM_SHARED_DATA_DIR``, else ``<repo>/../shared/data``."""
+    return get_settings().shared_data_dir
 
 
 def cache_dir() -> Path:
-    """The cache folder for decoded arrays: ``$DGM_GRADER_CACHE_DIR``, else ``~/.cache/dgm-grader``."""
-    configured = os.environ.get(CACHE_DIR_ENV)
-    return Path(configured) if configured else Path.home() / ".cache" / "dgm-grader"
+    """``$DGM_CACHE_DIR``, else ``~/.cache/dgm-grader``."""
+    return get_settings().cache_dir

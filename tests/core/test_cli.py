@@ -31,7 +31,7 @@ def test_suite_check_passes_without_the_hoda_files(suite: str, points: int, tmp_
     """Where the shared Hoda files are absent (an empty data folder), the offline generator's digits
     stand in, with their own calibration: the references still earn every point."""
     done = dgm("suite", "check", str(SUITES / f"{suite}.yaml"), "--backend", "bwrap",
-               env={"DGM_GRADER_SHARED_DATA": str(tmp_path)})
+               env={"DGM_SHARED_DATA_DIR": str(tmp_path)})
     assert done.returncode == 0, done.stdout + done.stderr
     assert f"OK: the reference solution scores all {points} automatic points" in done.stdout
 

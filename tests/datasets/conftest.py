@@ -9,13 +9,18 @@ import numpy as np
 import pytest
 
 from grader_core.datasets import DigitDataset, hoda_available, load_dataset
-from grader_core.datasets.hoda import REMAINING_FILE, TEST_FILE, hoda_dir, load_known_file
+from grader_core.datasets.hoda import (
+    REMAINING_FILE,
+    TEST_FILE,
+    hoda_dir,
+    load_known_file,
+)
 
 
 def require_hoda() -> Path:
     """The Hoda folder; skips the test (and only then) when the shared files are absent."""
     if not hoda_available():
-        pytest.skip(f"Hoda files not found at {hoda_dir()} (set DGM_GRADER_SHARED_DATA)")
+        pytest.skip(f"Hoda files not found at {hoda_dir()} (set DGM_SHARED_DATA_DIR)")
     return hoda_dir()
 
 

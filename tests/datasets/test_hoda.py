@@ -4,13 +4,19 @@ on corrupt input, which must fail loudly and say where."""
 from __future__ import annotations
 
 import struct
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from grader_core.datasets import hoda
-from grader_core.datasets.hoda import HodaFormatError, decode_cdb, parse_header, scan_records
+from grader_core.datasets.hoda import (
+    HodaFormatError,
+    decode_cdb,
+    parse_header,
+    scan_records,
+)
 from tests.datasets.conftest import require_hoda
 
 # Facts about the published files, not read back from the reader.
@@ -211,11 +217,11 @@ def test_a_truncated_real_file_is_reported(tmp_path: Path) -> None:
         decode_cdb(data[: len(data) // 2], "half.cdb")
 
 
-def test_a_different_file_under_a_known_name_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_different_file_under_a_known_name_is_refused(tmp_path: Path, dgm_env: Callable[[str, str], None]) -> None:
     folder = tmp_path / "hoda"
     folder.mkdir()
     (folder / hoda.TEST_FILE).write_bytes(encode_cdb([np.ones((2, 2), dtype=bool)], [3]))
-    monkeypatch.setenv("DGM_GRADER_SHARED_DATA", str(tmp_path))
+    dgm_env("DGM_SHARED_DATA_DIR", str(tmp_path))
     assert not hoda.hoda_available()
     with pytest.raises(HodaFormatError, match="expected f947c380"):
         hoda.load_known_file(hoda.TEST_FILE)
@@ -226,8 +232,9 @@ def test_a_different_file_under_a_known_name_is_refused(tmp_path: Path, monkeypa
 # --- the cache ------------------------------------------------------------------------------------
 
 
-def test_decoded_files_are_cached_by_content(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("DGM_GRADER_CACHE_DIR", str(tmp_path / "cache"))
+def test_decoded_files_are_cached_by_content(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                             dgm_env: Callable[[str, str], None]) -> None:
+    dgm_env("DGM_CACHE_DIR", str(tmp_path / "cache"))
     rng = np.random.default_rng(2)
     source = tmp_path / "digits.cdb"
     source.write_bytes(encode_cdb([rng.random((9, 7)) < 0.5 for _ in range(4)], [1, 2, 3, 4]))
@@ -245,6 +252,6 @@ def test_decoded_files_are_cached_by_content(tmp_path: Path, monkeypatch: pytest
 
     entries[0].write_bytes(b"not a zip file")  # a damaged entry is rebuilt, not trusted
     monkeypatch.undo()
-    monkeypatch.setenv("DGM_GRADER_CACHE_DIR", str(tmp_path / "cache"))
+    dgm_env("DGM_CACHE_DIR", str(tmp_path / "cache"))
     rebuilt_images, _ = hoda.load_cdb(source)
     np.testing.assert_array_equal(rebuilt_images, images)

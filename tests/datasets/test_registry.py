@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from grader_core.datasets import DigitDataset, dataset_names, dataset_source, hoda_available, load_dataset, registry
+from grader_core.datasets import (
+    DigitDataset,
+    dataset_names,
+    dataset_source,
+    hoda_available,
+    load_dataset,
+    registry,
+)
 
 
 def test_the_three_datasets_register_themselves() -> None:
@@ -50,8 +58,8 @@ def test_digit_datasets_validate_and_freeze_their_arrays() -> None:
         DigitDataset(np.zeros((2, 28, 28), dtype=np.uint8), np.zeros(3, dtype=np.int64), "x", "y", "sum")
 
 
-def test_availability_follows_the_shared_data_variable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("DGM_GRADER_SHARED_DATA", str(tmp_path))
+def test_availability_follows_the_shared_data_variable(tmp_path: Path, dgm_env: Callable[[str, str], None]) -> None:
+    dgm_env("DGM_SHARED_DATA_DIR", str(tmp_path))
     assert not hoda_available()
     assert not dataset_source("hoda").available()
     with pytest.raises(FileNotFoundError, match=re.escape(f"Hoda file not found: {tmp_path}")):
