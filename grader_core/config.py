@@ -103,12 +103,21 @@ def settings_env(settings: Settings) -> dict[str, str]:
     return {f"DGM_{name.upper()}": str(value) for name, value in settings.model_dump().items() if value is not None}
 
 
+def _portable(default: object) -> str:
+    """A default as the README shows it, the same on every machine: paths under the checkout, the
+    home folder or beside the checkout written relative to them."""
+    if isinstance(default, Path):
+        for base, shown in ((PROJECT_ROOT, "<repo>"), (Path.home(), "~"), (PROJECT_ROOT.parent, "<repo>/..")):
+            if default.is_relative_to(base):
+                return f"{shown}/{default.relative_to(base).as_posix()}"
+    return str(default).replace(str(Path.home()), "~")
+
+
 def settings_table() -> str:
     """The settings as a Markdown table (the README's), from the fields and their descriptions."""
     rows = ["| variable | default | what |", "|---|---|---|"]
     for name, field in Settings.model_fields.items():
         default = field.get_default(call_default_factory=True)
-        portable = str(default).replace(str(PROJECT_ROOT), "<repo>").replace(str(PROJECT_ROOT.parent), "<repo>/..")
-        shown = f"`{portable.replace(str(Path.home()), '~')}`" if default != "" else "(empty)"
+        shown = f"`{_portable(default)}`" if default != "" else "(empty)"
         rows.append(f"| `DGM_{name.upper()}` | {shown} | {field.description} |")
     return "\n".join(rows) + "\n"
