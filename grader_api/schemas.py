@@ -159,3 +159,44 @@ class QueueOut(BaseModel):
     percentiles_s: dict[str, float]
     failures: list[RunOut]
     workers: list[dict]  # type: ignore[type-arg]
+
+
+class GradebookCellOut(BaseModel):
+    assignment: str
+    score: float | None = Field(description="the score the grade policy picks (best or latest), late penalty applied")
+    max_score: float | None
+    late_days: int
+    submission_id: int | None
+    submissions: int
+    status: str | None
+
+
+class GradebookRowOut(BaseModel):
+    student: UserOut
+    cells: list[GradebookCellOut]
+    total: float
+
+
+class GradebookOut(BaseModel):
+    course_id: int
+    assignments: list[str]
+    rows: list[GradebookRowOut]
+
+
+class HistogramBinOut(BaseModel):
+    label: str
+    students: int
+
+
+class PassRateOut(BaseModel):
+    test_id: str
+    title: str
+    pass_rate: float
+    runs: int
+
+
+class AssignmentStatsOut(BaseModel):
+    assignment: str
+    students_graded: int
+    histogram: list[HistogramBinOut]
+    pass_rates: list[PassRateOut] = Field(description="per test, over each submission's latest graded run; hardest first")

@@ -14,8 +14,8 @@ from ..db import utcnow
 from ..deps import DB, ApiInstructor, ApiStaff, ApiUser, AppSettings
 from ..models import ApiToken, Artifact, Course, GradingRun, Submission, User
 from ..schemas import (
-    AssignmentOut, ManualGradeIn, PublishIn, PublishOut, QueueOut, RegradeOut, RosterOut, SubmissionOut,
-    SuiteCheckOut, TokenOut, TokenRequest, UserOut,
+    AssignmentOut, AssignmentStatsOut, GradebookOut, ManualGradeIn, PublishIn, PublishOut, QueueOut, RegradeOut,
+    RosterOut, SubmissionOut, SuiteCheckOut, TokenOut, TokenRequest, UserOut,
 )
 from ..security import new_api_token, verify_password
 from ..services import gradebook as gradebook_service
@@ -110,6 +110,22 @@ def get_artifact(artifact_id: int, user: ApiUser, session: DB) -> FileResponse:
 def gradebook_csv(course_id: int, user: ApiStaff, session: DB) -> PlainTextResponse:
     book = gradebook_service.gradebook(session, course_id)
     return PlainTextResponse(gradebook_service.gradebook_csv(book), media_type="text/csv")
+
+
+@router.get("/courses/{course_id}/gradebook", response_model=GradebookOut)
+def gradebook(course_id: int, user: ApiStaff, session: DB) -> GradebookOut:
+    """The TA dashboard's data: every enrolled student x every assignment, by each assignment's grade policy."""
+    if session.get(Course, course_id) is None:
+        raise HTTPException(404, "no such course")
+    return _released(session, views.gradebook_out(course_id, gradebook_service.gradebook(session, course_id)))
+
+
+@router.get("/assignments/{slug}/stats", response_model=AssignmentStatsOut)
+def assignment_stats(slug: str, user: ApiStaff, session: DB) -> AssignmentStatsOut:
+    """The score histogram and per-test pass rates of an assignment."""
+    assignment = views.find_assignment(session, slug, user)
+    book = gradebook_service.gradebook(session, assignment.course_id)
+    return _released(session, views.assignment_stats_out(assignment, gradebook_service.assignment_stats(session, assignment, book)))
 
 
 @router.get("/queue", response_model=QueueOut)

@@ -7,7 +7,11 @@ from sqlalchemy.orm import Session
 
 from ..db import utcnow
 from ..models import Artifact, Assignment, Enrollment, GradingRun, Submission, User, final_score
-from ..schemas import AnswerField, ArtifactOut, AssignmentOut, ManualGradeOut, RunOut, SubmissionOut, TestOut, UserOut
+from ..schemas import (
+    AnswerField, ArtifactOut, AssignmentOut, AssignmentStatsOut, GradebookCellOut, GradebookOut, GradebookRowOut,
+    HistogramBinOut, ManualGradeOut, PassRateOut, RunOut, SubmissionOut, TestOut, UserOut,
+)
+from .gradebook import AssignmentStats, Gradebook
 from .manual import grades_of
 from .submissions import SubmissionRefused, latest_run, queue_position
 from .suites import load_version
@@ -105,3 +109,26 @@ def _artifact_out(artifact: Artifact) -> ArtifactOut:
 def _latest_graded(session: Session, submission_id: int) -> GradingRun | None:
     return session.scalar(select(GradingRun).where(GradingRun.submission_id == submission_id, GradingRun.status == "graded")
                           .order_by(GradingRun.id.desc()).limit(1))
+
+
+def gradebook_out(course_id: int, book: Gradebook) -> GradebookOut:
+    def cell_out(student: User, assignment: Assignment) -> GradebookCellOut:
+        cell = book.cell(student.id, assignment.id)
+        return GradebookCellOut(assignment=assignment.slug, score=cell.score, max_score=cell.max_score, late_days=cell.late_days,
+                                submission_id=cell.submission_id, submissions=cell.submissions, status=cell.status)
+
+    return GradebookOut(
+        course_id=course_id,
+        assignments=[a.slug for a in book.assignments],
+        rows=[GradebookRowOut(student=user_out(st), cells=[cell_out(st, a) for a in book.assignments], total=book.total(st.id))
+              for st in book.students],
+    )
+
+
+def assignment_stats_out(assignment: Assignment, stats: AssignmentStats) -> AssignmentStatsOut:
+    return AssignmentStatsOut(
+        assignment=assignment.slug,
+        students_graded=stats.students_graded,
+        histogram=[HistogramBinOut(label=label, students=n) for label, n in stats.histogram],
+        pass_rates=[PassRateOut(test_id=t, title=title, pass_rate=rate, runs=runs) for t, title, rate, runs in stats.pass_rates],
+    )
