@@ -11,6 +11,7 @@ import hashlib
 import logging
 import math
 import re
+import tempfile
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -21,11 +22,14 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from grader_core.config import Settings
+from grader_core.intake import IntakeError, stage_submission
+from grader_core.suite.schema import SubmissionSpec
 from worker.queueing import PRIORITY, enqueue
 
 from ..db import utcnow
 from ..models import Assignment, GradingRun, Submission, User
 from .audit import record
+from .suites import load_version
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +79,16 @@ def store_upload(chunks: Iterable[bytes], filename: str, settings: Settings, lim
     return StoredUpload(path, name, digest.hexdigest(), size)
 
 
+def check_upload(upload: StoredUpload, spec: SubmissionSpec) -> None:
+    """The worker's intake checks (paths, links, sizes, required and allowed files), made before the
+    upload counts: a bad one is refused with the reason and costs the student no submission."""
+    with tempfile.TemporaryDirectory(prefix="dgm-intake-") as scratch:
+        try:
+            stage_submission(upload.path, spec, Path(scratch) / "submission")
+        except IntakeError as exc:
+            raise SubmissionRefused(422, f"upload rejected: {exc}") from None
+
+
 def late_days(assignment: Assignment, at: datetime) -> int:
     overdue = (at - assignment.due_at).total_seconds()
     return max(0, math.ceil(overdue / 86400))
@@ -87,6 +101,7 @@ def submit(session: Session, assignment: Assignment, user: User, upload: StoredU
     version = assignment.current_suite
     if version is None:
         raise SubmissionRefused(409, "this assignment has no published test suite yet")
+    check_upload(upload, load_version(version).suite.submission)
     days = late_days(assignment, now)
     if days > assignment.late_days_allowed:
         raise SubmissionRefused(403, "the submission window for this assignment has closed")
