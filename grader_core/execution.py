@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .checks.base import Probe, ProbeOutcome
+from .checks.base import Probe, ProbeOutcome, ProbeStatus
 from .config import Settings
 from .runner.protocol import EVENT_FINISHED, EVENT_READY, EVENT_STARTED, decode_frames
 from .sandbox import ResourceLimits, Sandbox, SandboxResult, SandboxSpec
@@ -89,8 +89,8 @@ def execute_stage(plan: StagePlan, submission: Path, sandbox: Sandbox, settings:
         for probe_id in started:
             if probe_id not in result.outcomes:
                 result.problems.append(f"{probe_id}: {problem}")
-                status = "timeout" if run.timed_out else "crashed"
-                result.outcomes[probe_id] = ProbeOutcome(status=status, message=f"{problem} while computing this")
+                cut_short: ProbeStatus = "timeout" if run.timed_out else "crashed"
+                result.outcomes[probe_id] = ProbeOutcome(status=cut_short, message=f"{problem} while computing this")
         remaining = [planned for planned in remaining if planned.id not in result.outcomes]
     _fail(result, remaining, "not_run", "not run: the sandbox failed repeatedly before reaching it")
     return result
@@ -117,7 +117,7 @@ def _run_once(
             }
             if planned.probe.arrays:
                 entry["inputs"] = f"inputs-{index}.npz"
-                np.savez(plan_dir / f"inputs-{index}.npz", **planned.probe.arrays)
+                np.savez(plan_dir / f"inputs-{index}.npz", allow_pickle=False, **planned.probe.arrays)
             entries.append(entry)
         document = {"answers_file": plan.answers_file, "entry_module": plan.entry_module, "probes": entries}
         (plan_dir / "plan.json").write_text(json.dumps(document), encoding="utf-8")

@@ -26,7 +26,7 @@ def sample_grid_png(samples: np.ndarray, count: int = GRID_SAMPLES, columns: int
         top = GUTTER + (index // columns) * (height + GUTTER)
         left = GUTTER + (index % columns) * (width + GUTTER)
         canvas[top : top + height, left : left + width] = np.clip(image * 255, 0, 255).astype(np.uint8)
-    picture = Image.fromarray(canvas).resize((canvas.shape[1] * PIXEL_SCALE, canvas.shape[0] * PIXEL_SCALE), Image.NEAREST)
+    picture = Image.fromarray(canvas).resize((canvas.shape[1] * PIXEL_SCALE, canvas.shape[0] * PIXEL_SCALE), Image.Resampling.NEAREST)
     buffer = io.BytesIO()
     picture.save(buffer, format="PNG", optimize=True)
     return buffer.getvalue()

@@ -155,9 +155,7 @@ def regrade_many(slug: str, user: ApiStaff, session: DB, student_id: int | None 
 @router.post("/submissions/{submission_id}/manual-grades/{test_id}", response_model=SubmissionOut)
 def grade_manually(submission_id: int, test_id: str, body: ManualGradeIn, user: ApiStaff, session: DB) -> SubmissionOut:
     submission = views.find_submission(session, submission_id, user)
-    run = submissions.latest_run(session, submission.id)
-    version = run.suite_version if run else submission.assignment.current_suite
-    manual.save_grade(session, load_version(version), submission, test_id, body.items, body.comment, user)
+    manual.save_grade(session, submission, test_id, body.items, body.comment, user)
     session.commit()
     return views.submission_out(session, submission, user)
 

@@ -86,8 +86,6 @@ async def grade_manually(submission_id: int, test_id: str, request: Request, use
     found = views.find_submission(session, submission_id, user)
     form = await request.form()
     items = {key.removeprefix("item:"): float(str(value) or 0) for key, value in form.items() if key.startswith("item:")}
-    run = submissions.latest_run(session, found.id)
-    version = run.suite_version if run else found.assignment.current_suite
-    manual.save_grade(session, load_version(version), found, test_id, items, str(form.get("comment", "")), user)
+    manual.save_grade(session, found, test_id, items, str(form.get("comment", "")), user)
     session.commit()
     return RedirectResponse(f"/staff/submissions/{submission_id}", status_code=303)

@@ -10,7 +10,8 @@ from grader_core.suite import LoadedSuite, TestSpec
 
 from ..models import ManualGrade, Submission, User
 from .audit import record
-from .submissions import SubmissionRefused
+from .submissions import SubmissionRefused, latest_run
+from .suites import load_version
 
 
 def manual_tests(loaded: LoadedSuite) -> list[tuple[TestSpec, ManualParams]]:
@@ -21,9 +22,18 @@ def grades_of(session: Session, submission_id: int) -> dict[str, ManualGrade]:
     return {g.test_id: g for g in session.scalars(select(ManualGrade).where(ManualGrade.submission_id == submission_id))}
 
 
-def save_grade(session: Session, loaded: LoadedSuite, submission: Submission, test_id: str,
-               items: dict[str, float], comment: str, grader: User) -> ManualGrade:
-    found = {test.id: (test, params) for test, params in manual_tests(loaded)}
+def graded_suite(session: Session, submission: Submission) -> LoadedSuite:
+    """The suite a submission's manual tests come from: its latest run's, else the assignment's current one."""
+    run = latest_run(session, submission.id)
+    version = run.suite_version if run else submission.assignment.current_suite
+    if version is None:
+        raise SubmissionRefused(409, "this assignment has no published test suite yet")
+    return load_version(version)
+
+
+def save_grade(session: Session, submission: Submission, test_id: str, items: dict[str, float], comment: str,
+               grader: User) -> ManualGrade:
+    found = {test.id: (test, params) for test, params in manual_tests(graded_suite(session, submission))}
     if test_id not in found:
         raise SubmissionRefused(404, f"no manual test {test_id!r} in this suite")
     test, params = found[test_id]

@@ -58,6 +58,7 @@ def queue_monitor(session: Session) -> QueueMonitor:
         .group_by(GradingRun.worker, GradingRun.gpu_id, GradingRun.status)).all()
     workers: dict[str, WorkerInfo] = {}
     for name, gpu, status, count in rows:
+        assert name is not None  # the query keeps runs that reached a worker
         info = workers.setdefault(name, WorkerInfo(name, [], 0, 0))
         if gpu and gpu not in info.gpus:
             info.gpus.append(gpu)

@@ -18,7 +18,7 @@ from .suites import load_version
 from .visibility import student_score, student_tests
 
 
-def _assignments_of(viewer: User) -> Select[tuple[Assignment]]:
+def _assignments_of(viewer: User) -> Select[Assignment]:
     """Staff see every course's assignments; a student only those of the courses they are enrolled in."""
     query = select(Assignment)
     if not viewer.is_staff:

@@ -39,7 +39,7 @@ class Frame:
 
 def encode_arrays(arrays: dict[str, np.ndarray]) -> str:
     buffer = io.BytesIO()
-    np.savez(buffer, **arrays)
+    np.savez(buffer, allow_pickle=False, **arrays)
     return base64.b64encode(buffer.getvalue()).decode("ascii")
 
 

@@ -7,10 +7,10 @@ import hashlib
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import yaml
 from pydantic import ValidationError
+from pydantic_core import ErrorDetails
 
 from .schema import Suite
 
@@ -116,7 +116,7 @@ def _suggestion(name: str, known: list[str]) -> str:
     return f"; did you mean '{close[0]}'?" if close else f" (known checks: {', '.join(known)})"
 
 
-def _explain(error: dict[str, Any]) -> str:
+def _explain(error: ErrorDetails) -> str:
     loc = error["loc"]
     field = ".".join(str(part) for part in loc if not isinstance(part, int)) or "the suite"
     kind = error["type"]

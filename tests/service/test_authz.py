@@ -18,7 +18,7 @@ from sqlalchemy import delete, func, select
 
 from grader_api.db import Database, utcnow
 from grader_api.migrate import upgrade
-from grader_api.models import Base, Enrollment, GradingRun, Submission, TestResultRow
+from grader_api.models import AuditLog, Base, Enrollment, GradingRun, Submission, TestResultRow
 from grader_api.services.suites import SUITES_DIR
 from grader_core.suite import load_suite
 
@@ -252,3 +252,28 @@ def test_the_migration_matches_the_models(backend, rt, tmp_path):  # type: ignor
     finally:
         database.dispose()
     assert differences == []
+
+
+def test_a_ta_grades_the_proof_with_its_rubric(graded, rt, client):  # type: ignore[no-untyped-def]
+    """The manual test's points come from its rubric items, reach the final score, and are audited;
+    nonsense is refused and a student cannot grade."""
+    sid = graded["submission_id"]
+    proof = next(t.id for t in HW1.tests if t.check == "manual")
+    login(client, graded["owner"].email)
+    url = f"/api/v1/submissions/{sid}/manual-grades/{proof}"
+    csrf = {"X-CSRF-Token": csrf_of(client, "/assignments")}
+    assert client.post(url, json={"items": {"marginal": 2}}, headers=csrf).status_code == 403
+    login(client, "ta@test")
+    csrf = {"X-CSRF-Token": csrf_of(client, "/assignments")}
+    before = client.get(f"/api/v1/submissions/{sid}").json()
+    for items, status in (({"marginal": 3}, 422), ({"cheating": 1}, 422), ({"marginal": 2}, 200)):
+        response = client.post(url, json={"items": items, "comment": "see the margin"}, headers=csrf)
+        assert response.status_code == status, (items, response.text)
+    assert client.post(f"/api/v1/submissions/{sid}/manual-grades/q1-alpha", json={"items": {}}, headers=csrf).status_code == 404
+    graded_once = client.post(url, json={"items": {"marginal": 2, "factorizes": 2}, "comment": "see the margin"},
+                              headers=csrf).json()
+    assert graded_once["manual_score"] == 4 == before["manual_score"] + 4
+    assert graded_once["final_score"] == pytest.approx(before["final_score"] + 4)
+    assert [(g["test_id"], g["score"], g["comment"]) for g in graded_once["manual_grades"]] == [(proof, 4, "see the margin")]
+    with rt.db.session() as session:
+        assert session.scalar(select(func.count()).select_from(AuditLog).where(AuditLog.action == "manual_grade")) >= 2
