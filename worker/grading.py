@@ -147,9 +147,15 @@ def _finish(session: Session, run: GradingRun, status: str, error: str | None) -
     run.error = error
     run.finished_at = utcnow()
     run.current_stage = None
-    submission: Submission = run.submission
-    submission.status = status
-    if status == "graded":
+    # The submission mirrors its latest run (the highest id, as its page shows), whatever order runs
+    # finish in: a first run the reconciler published again may finish after a newer regrade, and
+    # must not put its older score back. The lock serializes runs of one submission finishing at once.
+    submission = session.scalar(select(Submission).where(Submission.id == run.submission_id).with_for_update())
+    assert submission is not None  # the run's foreign key
+    newer = list(session.scalars(select(GradingRun.status).where(
+        GradingRun.submission_id == run.submission_id, GradingRun.id > run.id).order_by(GradingRun.id.desc())))
+    submission.status = newer[0] if newer else status
+    if status == "graded" and "graded" not in newer:
         submission.auto_score = run.score
         submission.max_score = run.max_score
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import secrets
 from dataclasses import dataclass, field
 
@@ -13,6 +14,8 @@ from sqlalchemy.orm import Session
 from ..models import ROLES, Course, Enrollment, User
 from ..security import hash_password
 from .audit import record
+
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+")  # one "@" with something on each side; the mail server judges the rest
 
 
 @dataclass
@@ -30,11 +33,17 @@ def import_roster(session: Session, course: Course, text: str, actor: User | Non
         outcome.errors.append("line 1: the header must name at least the columns email and name")
         return outcome
     enrolled = set(session.scalars(select(Enrollment.user_id).where(Enrollment.course_id == course.id)))
-    for line, row in enumerate(reader, start=2):
+    for row in reader:
+        line = reader.line_num  # the file's line, which counting rows misses past a blank line or a quoted newline
         row = {(k or "").strip().lower(): (v or "").strip() for k, v in row.items()}
         email, name, role = row.get("email", "").lower(), row.get("name", ""), row.get("role") or "student"
-        if "@" not in email or not name:
-            outcome.errors.append(f"line {line}: needs an email and a name")
+        # Say which of the two is wrong: "needs an email" on a row that has one sends the instructor
+        # looking for a missing cell rather than at the typo.
+        if not _EMAIL.fullmatch(email):
+            outcome.errors.append(f"line {line}: {email!r} is not an email address" if email else f"line {line}: no email")
+            continue
+        if not name:
+            outcome.errors.append(f"line {line}: no name for {email}")
             continue
         if role not in ROLES:
             outcome.errors.append(f"line {line}: unknown role {role!r} (one of {', '.join(ROLES)})")
