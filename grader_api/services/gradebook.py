@@ -85,7 +85,7 @@ def gradebook_csv(book: Gradebook) -> str:
 
 def _safe_cell(text: str) -> str:
     """No spreadsheet formulas from student-controlled text."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 @dataclass

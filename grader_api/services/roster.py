@@ -36,7 +36,8 @@ def import_roster(session: Session, course: Course, text: str, actor: User | Non
     for row in reader:
         line = reader.line_num  # the file's line, which counting rows misses past a blank line or a quoted newline
         row = {(k or "").strip().lower(): (v or "").strip() for k, v in row.items()}
-        email, name, role = row.get("email", "").lower(), row.get("name", ""), row.get("role") or "student"
+        email, name = row.get("email", "").lower(), row.get("name", "")
+        role = (row.get("role") or "student").lower()  # spreadsheets write "TA"
         # Say which of the two is wrong: "needs an email" on a row that has one sends the instructor
         # looking for a missing cell rather than at the typo.
         if not _EMAIL.fullmatch(email):

@@ -201,7 +201,7 @@ def test_the_roster_page_imports_a_spreadsheet_export(rt, course, browser):  # t
     """Excel writes a byte-order mark; the page shows the one-time passwords, which then work."""
     tag = uuid.uuid4().hex[:6]
     new, helper = f"new-{tag}@test", f"helper-{tag}@test"
-    data = f"\ufeffemail,name,role\r\n{new},New Student,student\r\n{helper},Helper,ta\r\nbroken,,student\r\n".encode()
+    data = f"\ufeffemail,name,role\r\n{new},New Student,student\r\n{helper},Helper,TA\r\nbroken,,student\r\n".encode()
     login(browser, "instructor@test")
     page = browser.post("/instructor/roster", files={"file": ("roster.csv", data, "text/csv")},
                         data={"csrf_token": csrf_of(browser, "/instructor/roster")})
