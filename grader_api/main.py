@@ -20,7 +20,6 @@ from .db import Database
 from .deps import LoginRequired
 from .limits import BodySizeLimit
 from .routers import api, pages_auth, pages_instructor, pages_staff, pages_student
-from .security import Tickets
 from .services.submissions import SubmissionRefused
 from .templating import templates
 
@@ -51,7 +50,6 @@ def create_app(settings: Settings | None = None, db: Database | None = None, rec
                   description="The Deep Generative Models autograder: submissions, results, gradebook, suites.")
     app.state.settings = settings
     app.state.db = db
-    app.state.tickets = Tickets(settings.secret_key, "suite-publish")
     app.add_middleware(SessionMiddleware, secret_key=settings.secret_key, session_cookie="dgm_session",
                        max_age=settings.session_max_age_s, same_site="lax", https_only=settings.secure_cookies)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_upload_bytes + _MULTIPART_OVERHEAD)

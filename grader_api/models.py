@@ -127,6 +127,32 @@ class SuiteVersion(Base):
     published_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class SuiteCheck(Base):
+    """An instructor's suite text waiting for, or done with, its dry run on a worker: the reference
+    solution must earn every automatic point before the text can be published."""
+
+    __tablename__ = "suite_checks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    yaml_text: Mapped[str] = mapped_column(Text)
+    sha256: Mapped[str] = mapped_column(String(64))
+    suite_id: Mapped[str] = mapped_column(String(100))
+    queue: Mapped[str] = mapped_column(String(8))
+    status: Mapped[str] = mapped_column(String(16), default="queued")  # queued | running | done | failed
+    score: Mapped[float | None] = mapped_column(Float)
+    automatic_max_score: Mapped[float | None] = mapped_column(Float)
+    failing_tests: Mapped[list[str]] = mapped_column(JSON, default=list)
+    error: Mapped[str | None] = mapped_column(Text)
+    requested_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    requested_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column()
+
+    @property
+    def passed(self) -> bool:
+        return (self.status == "done" and self.score is not None and self.automatic_max_score is not None
+                and self.score >= self.automatic_max_score - 1e-9)
+
+
 class Submission(Base):
     __tablename__ = "submissions"
     __table_args__ = (Index("ix_submissions_assignment_user", "assignment_id", "user_id"),)

@@ -128,17 +128,17 @@ class SuiteIssueOut(BaseModel):
 class SuiteCheckOut(BaseModel):
     valid: bool
     issues: list[SuiteIssueOut]
+    check_id: int | None = Field(None, description="a valid suite's dry run: poll GET /api/v1/suites/checks/{check_id}")
+    status: str | None = Field(None, description="queued | running | done | failed")
     suite_id: str | None = None
     dry_run_score: float | None = None
     automatic_max_score: float | None = None
     dry_run_passed: bool = False
     failing_tests: list[str] = []
-    publish_ticket: str | None = Field(None, description="pass to publish; proves this text passed its dry run")
 
 
 class PublishIn(BaseModel):
-    yaml_text: str
-    publish_ticket: str
+    check_id: int = Field(description="a dry run whose reference earned every automatic point; its text is published")
 
 
 class PublishOut(BaseModel):

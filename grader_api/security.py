@@ -1,4 +1,4 @@
-"""Passwords (argon2), API tokens (only their SHA-256 stored), CSRF tokens, signed publish tickets."""
+"""Passwords (argon2), API tokens (only their SHA-256 stored), CSRF tokens."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ import secrets
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 _hasher = PasswordHasher()
 
@@ -42,20 +41,3 @@ def new_csrf_token() -> str:
 
 def same_token(expected: str | None, given: str | None) -> bool:
     return bool(expected) and bool(given) and hmac.compare_digest(str(expected), str(given))
-
-
-class Tickets:
-    """Short-lived signed statements, e.g. "this suite text passed its dry run" for the publish form."""
-
-    def __init__(self, secret_key: str, salt: str, max_age_s: int = 3600):
-        self._serializer = URLSafeTimedSerializer(secret_key, salt=salt)
-        self._max_age_s = max_age_s
-
-    def issue(self, payload: dict) -> str:  # type: ignore[type-arg]
-        return self._serializer.dumps(payload)
-
-    def read(self, ticket: str) -> dict | None:  # type: ignore[type-arg]
-        try:
-            return self._serializer.loads(ticket, max_age=self._max_age_s)
-        except BadSignature:
-            return None

@@ -58,7 +58,7 @@ class Settings(BaseSettings):
     broker_url: str = Field(default="memory://", description="Celery broker URL, e.g. `redis://host:6379/0`")
     secret_key: str = Field(
         default="dev-only-change-me",
-        description="signs session cookies and publish tickets; set a long random value in production")
+        description="signs session cookies; set a long random value in production")
     upload_dir: Path = Field(default_factory=lambda: _CACHE / "uploads",
                              description="where uploads are kept (the API writes, workers read: share it)")
     artifact_dir: Path = Field(

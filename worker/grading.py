@@ -52,7 +52,7 @@ def execute_run(rt: Runtime, run_id: int, task_id: str, hostname: str) -> str:
         run = session.get_one(GradingRun, run_id)
         loaded = load_version(run.suite_version)
     try:
-        result = grade_upload(loaded, claim.upload, _sandbox(rt.settings), rt.settings,
+        result = grade_upload(loaded, claim.upload, process_sandbox(rt.settings), rt.settings,
                               gpu_ids=(claim.gpu,) if claim.gpu else ())
     except IntakeError as exc:
         return finish_failed(rt, claim, f"upload rejected: {exc}")
@@ -175,7 +175,7 @@ def _current_claim(session: Session, claim: Claim) -> GradingRun | None:
 _sandboxes: dict[tuple[str, str], Sandbox] = {}
 
 
-def _sandbox(settings: Settings) -> Sandbox:
+def process_sandbox(settings: Settings) -> Sandbox:
     """One sandbox per process (choosing one may build the Docker image)."""
     key = (settings.sandbox_backend, settings.sandbox_image)
     if key not in _sandboxes:

@@ -39,3 +39,16 @@ def enqueue(run: GradingRun, soft_limit_s: float) -> bool:
         log.warning("could not publish run %s; the reconciler will", run.id, exc_info=True)
         return False
     return True
+
+
+def enqueue_dry_run(check_id: int, queue: str, soft_limit_s: float) -> bool:
+    """Publish an instructor's dry run ahead of every grading (someone is watching the page)."""
+    from .tasks import dry_run_suite
+
+    try:
+        dry_run_suite.apply_async(args=[check_id], queue=queue, priority=0, soft_time_limit=soft_limit_s,
+                                  time_limit=hard_limit(soft_limit_s))
+    except Exception:  # noqa: BLE001 - the page says it is queued; checking again publishes it anew
+        log.warning("could not publish dry run %s", check_id, exc_info=True)
+        return False
+    return True

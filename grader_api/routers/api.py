@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, TypeVar
 
-from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile
+from fastapi import APIRouter, File, Form, HTTPException, UploadFile
 from fastapi.responses import FileResponse, PlainTextResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -163,15 +163,21 @@ def grade_manually(submission_id: int, test_id: str, body: ManualGradeIn, user: 
 # --- instructors ---------------------------------------------------------------------------------
 
 @router.post("/suites/check", response_model=SuiteCheckOut)
-def check_suite(request: Request, yaml_text: Annotated[str, Form()], user: ApiInstructor, settings: AppSettings) -> SuiteCheckOut:
-    """Validate (errors with line numbers), then dry-run the reference solution."""
-    return suite_workflow.check(yaml_text, settings, request.app.state.tickets)
+def check_suite(yaml_text: Annotated[str, Form()], user: ApiInstructor, session: DB, settings: AppSettings) -> SuiteCheckOut:
+    """Validate (errors with line numbers, at once); a valid suite's reference solution is then
+    dry-run on a worker: poll ``GET /suites/checks/{check_id}``."""
+    return suite_workflow.check(session, yaml_text, settings, user)
+
+
+@router.get("/suites/checks/{check_id}", response_model=SuiteCheckOut)
+def suite_check_status(check_id: int, user: ApiInstructor, session: DB) -> SuiteCheckOut:
+    return _released(session, suite_workflow.check_out(suite_workflow.find_check(session, check_id)))
 
 
 @router.post("/suites/publish", response_model=PublishOut)
-def publish_suite(request: Request, body: PublishIn, user: ApiInstructor, session: DB, settings: AppSettings) -> PublishOut:
-    version, slug = suite_workflow.publish_checked(session, body.yaml_text, body.publish_ticket, settings,
-                                                   request.app.state.tickets, user)
+def publish_suite(body: PublishIn, user: ApiInstructor, session: DB, settings: AppSettings) -> PublishOut:
+    """Publish the text of a dry run that earned every automatic point, as the assignment's next version."""
+    version, slug = suite_workflow.publish_checked(session, body.check_id, settings, user)
     return PublishOut(assignment=slug, version=version.number, sha256=version.sha256)
 
 

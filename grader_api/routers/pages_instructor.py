@@ -26,26 +26,35 @@ _MAX_SUITE_BYTES = 1024 * 1024
 def suites_page(request: Request, user: PageInstructor, session: DB) -> Response:
     assignments = views.assignments_for(session, user)
     return templates.TemplateResponse(request, "instructor_suites.html",
-                                      {"user": user, "assignments": assignments, "check": None, "yaml_text": "", "published": None})
+                                      {"user": user, "assignments": assignments, "check": None, "published": None})
 
 
 @router.post("/suites/check", response_class=HTMLResponse)
 def check_suite(request: Request, user: PageInstructor, session: DB, settings: AppSettings,
                 file: Annotated[UploadFile, File()]) -> Response:
     text = file.file.read(_MAX_SUITE_BYTES + 1).decode("utf-8", errors="replace")[:_MAX_SUITE_BYTES]
-    result = suite_workflow.check(text, settings, request.app.state.tickets)
-    assignments = views.assignments_for(session, user)
+    result = suite_workflow.check(session, text, settings, user)
+    if result.check_id is not None:
+        return RedirectResponse(f"/instructor/suites/checks/{result.check_id}", status_code=303)
     return templates.TemplateResponse(request, "instructor_suites.html",
-                                      {"user": user, "assignments": assignments, "check": result, "yaml_text": text, "published": None})
+                                      {"user": user, "assignments": views.assignments_for(session, user), "check": result,
+                                       "published": None}, status_code=422)
+
+
+@router.get("/suites/checks/{check_id}", response_class=HTMLResponse)
+def suite_check_page(check_id: int, request: Request, user: PageInstructor, session: DB) -> Response:
+    result = suite_workflow.check_out(suite_workflow.find_check(session, check_id))
+    return templates.TemplateResponse(request, "instructor_suites.html",
+                                      {"user": user, "assignments": views.assignments_for(session, user), "check": result,
+                                       "published": None})
 
 
 @router.post("/suites/publish", response_class=HTMLResponse)
 def publish_suite(request: Request, user: PageInstructor, session: DB, settings: AppSettings,
-                  yaml_text: Annotated[str, Form()], publish_ticket: Annotated[str, Form()]) -> Response:
-    version, slug = suite_workflow.publish_checked(session, yaml_text, publish_ticket, settings, request.app.state.tickets, user)
-    assignments = views.assignments_for(session, user)
+                  check_id: Annotated[int, Form()]) -> Response:
+    version, slug = suite_workflow.publish_checked(session, check_id, settings, user)
     return templates.TemplateResponse(request, "instructor_suites.html", {
-        "user": user, "assignments": assignments, "check": None, "yaml_text": "",
+        "user": user, "assignments": views.assignments_for(session, user), "check": None,
         "published": {"slug": slug, "version": version.number, "sha256": version.sha256},
     })
 

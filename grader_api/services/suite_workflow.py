@@ -1,6 +1,5 @@
-"""An instructor's suite: validate (errors by line) → dry run on the reference (must earn every
-automatic point) → publish as a new version. A signed ticket carries "this exact text passed"
-from the dry run to the publish step."""
+"""An instructor's suite: validate (errors by line, at once) → dry run of the reference solution on a
+worker (it must earn every automatic point) → publish that exact text as a new version."""
 
 from __future__ import annotations
 
@@ -11,61 +10,69 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from grader_core.config import Settings
-from grader_core.intake import IntakeError
 from grader_core.suite import SuiteError
+from worker.queueing import enqueue_dry_run
 
 from ..db import utcnow
-from ..models import Assignment, Course, SuiteVersion, User
+from ..models import Assignment, Course, SuiteCheck, SuiteVersion, User
 from ..schemas import SuiteCheckOut, SuiteIssueOut
-from ..security import Tickets
 from .assignments import create_assignment
 from .submissions import SubmissionRefused
-from .suites import check_limits, dry_run, parse, passes, publish
+from .suites import check_limits, parse, publish, require_reference, routing
 
 log = logging.getLogger(__name__)
 
 DEFAULT_DUE_IN = timedelta(days=14)
 
 
-def check(yaml_text: str, settings: Settings, tickets: Tickets) -> SuiteCheckOut:
+def check(session: Session, yaml_text: str, settings: Settings, actor: User) -> SuiteCheckOut:
+    """Validation errors come back now; a valid suite is queued for its dry run."""
     try:
         loaded = parse(yaml_text)
         check_limits(loaded, settings)
+        require_reference(loaded)
     except SuiteError as exc:
         return SuiteCheckOut(valid=False, issues=[SuiteIssueOut(line=i.line, message=i.message) for i in exc.issues])
-    try:
-        result = dry_run(loaded, settings)
-    except SuiteError as exc:
-        return SuiteCheckOut(valid=True, suite_id=loaded.suite.id, issues=[SuiteIssueOut(line=i.line, message=i.message) for i in exc.issues])
-    except IntakeError as exc:
-        return SuiteCheckOut(valid=True, suite_id=loaded.suite.id, issues=[SuiteIssueOut(line=1, message=f"the reference solution is rejected: {exc}")])
-    ok = passes(result)
+    route = routing(loaded, settings)
+    row = SuiteCheck(yaml_text=loaded.text, sha256=loaded.sha256, suite_id=loaded.suite.id, queue=route.queue,
+                     requested_by_id=actor.id)
+    session.add(row)
+    session.commit()
+    enqueue_dry_run(row.id, route.queue, route.soft_limit_s)
+    return check_out(row)
+
+
+def find_check(session: Session, check_id: int) -> SuiteCheck:
+    row = session.get(SuiteCheck, check_id)
+    if row is None:
+        raise SubmissionRefused(404, "no such suite check")
+    return row
+
+
+def check_out(row: SuiteCheck) -> SuiteCheckOut:
     return SuiteCheckOut(
-        valid=True, issues=[], suite_id=loaded.suite.id, dry_run_score=result.score,
-        automatic_max_score=result.automatic_max_score, dry_run_passed=ok,
-        failing_tests=[f"{t.id}: {t.feedback}" for t in result.tests if t.status not in ("passed", "pending")],
-        publish_ticket=tickets.issue({"sha256": loaded.sha256, "score": result.score}) if ok else None,
+        valid=True, check_id=row.id, status=row.status, suite_id=row.suite_id,
+        issues=[SuiteIssueOut(line=1, message=row.error)] if row.error else [],
+        dry_run_score=row.score, automatic_max_score=row.automatic_max_score, dry_run_passed=row.passed,
+        failing_tests=list(row.failing_tests or []),
     )
 
 
-def publish_checked(session: Session, yaml_text: str, ticket: str, settings: Settings, tickets: Tickets,
-                    actor: User) -> tuple[SuiteVersion, str]:
-    claim = tickets.read(ticket)
-    try:
-        loaded = parse(yaml_text)
-    except SuiteError as exc:
-        raise SubmissionRefused(422, str(exc)) from None
-    if claim is None or claim.get("sha256") != loaded.sha256:
-        raise SubmissionRefused(409, "this suite text has not passed a dry run (or the ticket expired); check it again")
+def publish_checked(session: Session, check_id: int, settings: Settings, actor: User) -> tuple[SuiteVersion, str]:
+    row = find_check(session, check_id)
+    if not row.passed:
+        raise SubmissionRefused(409, f"this suite text has not passed its dry run (it is {row.status}); "
+                                     "only a text whose reference earns every automatic point is published")
+    loaded = parse(row.yaml_text)
     assignment = session.scalar(select(Assignment).where(Assignment.slug == loaded.suite.id).order_by(Assignment.id).limit(1))
     if assignment is None:
         course = session.scalars(select(Course).order_by(Course.id)).first()
         if course is None:
             raise SubmissionRefused(409, "create a course first")
-        assignment = create_assignment(session, course, loaded, utcnow() + DEFAULT_DUE_IN, settings, actor, claim["score"])
+        assignment = create_assignment(session, course, loaded, utcnow() + DEFAULT_DUE_IN, settings, actor, row.score)
         version = assignment.current_suite
     else:
-        version = publish(session, assignment, loaded, settings, actor, claim["score"])
+        version = publish(session, assignment, loaded, settings, actor, row.score)
     session.commit()
     assert version is not None
     return version, assignment.slug

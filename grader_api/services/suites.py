@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from grader_core.config import PROJECT_ROOT, Settings
 from grader_core.pipeline import grade_upload
 from grader_core.results import GradingResult
-from grader_core.sandbox import select_sandbox
+from grader_core.sandbox import Sandbox, select_sandbox
 from grader_core.suite import LoadedSuite, SuiteError, SuiteIssue, parse_suite
 
 from ..models import Assignment, SuiteVersion, User
@@ -42,8 +42,7 @@ def routing(loaded: LoadedSuite, settings: Settings) -> Routing:
 
 def parse(text: str, filename: str = "suite.yaml") -> LoadedSuite:
     """Parse uploaded suite text as if it lived in ``test_suites/`` (relative paths resolve from there).
-    Line endings are normalized: a browser posts a form's text back with CRLF, and the publish
-    ticket names the hash of the text that passed its dry run."""
+    Line endings are normalized, so the same suite has the same hash however it was uploaded."""
     name = Path(filename).name or "suite.yaml"
     return parse_suite(text.replace("\r\n", "\n"), SUITES_DIR / name)
 
@@ -57,16 +56,16 @@ def check_limits(loaded: LoadedSuite, settings: Settings) -> None:
                                      f"visibility timeout ({settings.broker_visibility_timeout_s} s); raise DGM_BROKER_VISIBILITY_TIMEOUT_S")])
 
 
-def dry_run(loaded: LoadedSuite, settings: Settings) -> GradingResult:
-    """Grade the reference solution; the caller publishes only if it earns every automatic point."""
-    reference = loaded.reference_solution
-    if reference is None:
+def require_reference(loaded: LoadedSuite) -> Path:
+    if loaded.reference_solution is None:
         raise SuiteError([SuiteIssue(loaded.path.name, 1, "the suite names no reference_solution to dry-run")])
-    return grade_upload(loaded, reference, select_sandbox(settings), settings)
+    return loaded.reference_solution
 
 
-def passes(result: GradingResult) -> bool:
-    return result.score >= result.automatic_max_score - 1e-9
+def dry_run(loaded: LoadedSuite, settings: Settings, sandbox: Sandbox | None = None,
+            gpu_ids: tuple[str, ...] = ()) -> GradingResult:
+    """Grade the reference solution; the caller publishes only if it earns every automatic point."""
+    return grade_upload(loaded, require_reference(loaded), sandbox or select_sandbox(settings), settings, gpu_ids=gpu_ids)
 
 
 def publish(session: Session, assignment: Assignment, loaded: LoadedSuite, settings: Settings,

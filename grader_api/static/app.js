@@ -26,4 +26,17 @@ document.addEventListener("DOMContentLoaded", () => {
     };
     setTimeout(poll, 1000);
   }
+  const dryRun = document.getElementById("dry-run");
+  if (dryRun) {
+    const poll = async () => {
+      const response = await fetch(`/api/v1/suites/checks/${dryRun.dataset.check}`, {credentials: "same-origin"});
+      if (response.ok) {
+        const check = await response.json();
+        if (["done", "failed"].includes(check.status)) { window.location.reload(); return; }
+        document.getElementById("dry-run-status").textContent = check.status;
+      }
+      setTimeout(poll, 1000);
+    };
+    setTimeout(poll, 1000);
+  }
 });

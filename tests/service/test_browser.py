@@ -1,6 +1,7 @@
 """The pages in headless Chromium (Playwright), against the real app, PostgreSQL, Redis and worker:
 a student uploads Homework 1 and watches it being graded; a TA finds it on the dashboard; an
-instructor publishes a suite with an error (shown by line number), then a fixed one.
+instructor publishes a suite with an error (shown by line number), then a fixed one, once a worker
+has dry-run its reference solution.
 Screenshots are saved under a temporary directory and their paths printed."""
 
 from __future__ import annotations
@@ -90,7 +91,7 @@ def test_ta_finds_it_on_the_dashboard(browser, live_url, shots):  # type: ignore
     page.context.close()
 
 
-def test_instructor_publishes_a_suite_after_fixing_it(browser, live_url, tmp_path, shots):  # type: ignore[no-untyped-def]
+def test_instructor_publishes_a_suite_after_fixing_it(browser, live_url, worker, tmp_path, shots):  # type: ignore[no-untyped-def]
     fixed = (SUITES_DIR / "hw1.yaml").read_text().replace("id: hw1\n", "id: hw1-browser\n", 1)
     lines = fixed.splitlines(keepends=True)
     bad_line = next(i for i, line in enumerate(lines) if "check: numeric_answer" in line)
@@ -111,6 +112,7 @@ def test_instructor_publishes_a_suite_after_fixing_it(browser, live_url, tmp_pat
     page.set_input_files("#suite-file", str(tmp_path / "fixed.yaml"))
     page.click("#check-suite")
     expect(page.locator("#issues")).to_have_count(0)
+    expect(page.locator("#dry-run-score")).to_be_visible(timeout=GRADING_TIMEOUT_MS)  # a worker dry-runs it; the page polls
     score = page.locator("#dry-run-score").text_content() or ""
     earned, total = (part.strip() for part in score.split("/"))
     assert earned == total and float(total) > 0
