@@ -40,17 +40,18 @@ def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     return Settings(work_dir=tmp_path_factory.mktemp("work"))
 
 
-def _unavailable(backend: str, requirement: str) -> None:
-    message = f"{backend} is not available on this machine"
+def unavailable(what: str, requirement: str) -> None:
+    """Skip on a developer's machine without ``what``; fail where ``requirement`` is set (CI has it)."""
+    message = f"{what} is not available on this machine"
     if os.environ.get(requirement):
-        pytest.fail(f"{message}, but {requirement} is set (CI installs and starts it)")
+        pytest.fail(f"{message}, but {requirement} is set (CI provides it)")
     pytest.skip(message)
 
 
 @pytest.fixture(scope="session")
 def docker_sandbox(settings: Settings) -> Sandbox:
     if not DockerSandbox.available():
-        _unavailable("the Docker daemon", "DGM_REQUIRE_DOCKER")
+        unavailable("the Docker daemon", "DGM_REQUIRE_DOCKER")
     from grader_core.sandbox.image import ensure_image
 
     ensure_image(settings.sandbox_image)
@@ -60,7 +61,7 @@ def docker_sandbox(settings: Settings) -> Sandbox:
 @pytest.fixture(scope="session")
 def bwrap_sandbox() -> Sandbox:
     if not BwrapSandbox.available():
-        _unavailable("bubblewrap", "DGM_REQUIRE_BWRAP")
+        unavailable("bubblewrap", "DGM_REQUIRE_BWRAP")
     return BwrapSandbox()
 
 

@@ -11,6 +11,7 @@ import pytest
 
 from grader_core.datasets import load_dataset, mnist
 from grader_core.datasets.mnist import IdxFormatError, binarize, parse_idx
+from tests.conftest import unavailable
 
 
 def idx_bytes(array: np.ndarray) -> bytes:
@@ -51,7 +52,7 @@ def test_binarize_thresholds_at_half_intensity() -> None:
 
 def test_real_mnist_test_set() -> None:
     if not mnist.mnist_available():
-        pytest.skip(f"MNIST files not found at {mnist.mnist_dir()}")
+        unavailable(f"the MNIST files (looked in {mnist.mnist_dir()})", "DGM_REQUIRE_SHARED_DATA")
     images, labels = mnist.load_mnist_test()
     assert images.shape == (10_000, 28, 28) and images.dtype == np.uint8 and set(np.unique(images)) == {0, 1}
     assert np.bincount(labels).tolist() == [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
