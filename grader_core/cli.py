@@ -94,10 +94,7 @@ def grade(
     if gradescope is not None:
         gradescope.write_text(json.dumps(result.to_gradescope(), indent=2), encoding="utf-8")
     if images is not None:
-        for test in result.tests:
-            for image in test.images:
-                (images / test.id).mkdir(parents=True, exist_ok=True)
-                (images / test.id / image.name).write_bytes(image.png)
+        result.write_images(images)
 
 
 @suite_app.command("validate")

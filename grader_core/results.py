@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
@@ -81,6 +82,17 @@ class GradingResult(BaseModel):
     @property
     def duration_s(self) -> float:
         return (self.finished_at - self.started_at).total_seconds()
+
+    def write_images(self, folder: Path) -> list[tuple[str, ImageArtifact, Path]]:
+        """The checks' pictures as ``folder/<test id>/<name>``; (test id, picture, path) for each."""
+        written = []
+        for test in self.tests:
+            for image in test.images:
+                path = folder / test.id / image.name
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_bytes(image.png)
+                written.append((test.id, image, path))
+        return written
 
     def to_gradescope(self) -> dict[str, Any]:
         """Gradescope's ``results.json``: test status is only passed/failed there."""

@@ -114,23 +114,13 @@ def record_result(rt: Runtime, claim: Claim, result: GradingResult) -> str:
         run.environment = result.environment.model_dump(mode="json")
         run.stages = {"items": [stage.model_dump() for stage in result.stages]}
         run.logs = result.logs
-        run.artifacts = _store_images(rt.settings.artifact_dir / str(run.id) / claim.token[:12], result)
+        # One folder per attempt: a stale attempt cannot overwrite the files of the one recorded here.
+        written = result.write_images(rt.settings.artifact_dir / str(run.id) / claim.token[:12])
+        run.artifacts = [Artifact(test_id=test_id, kind="image", name=image.name, path=str(path), content_type="image/png")
+                         for test_id, image, path in written]
         _finish(session, run, "graded", None)
         log.info("run %s graded: %g/%g", run.id, result.score, result.max_score)
         return "graded"
-
-
-def _store_images(folder: Path, result: GradingResult) -> list[Artifact]:
-    """The checks' pictures as files under ``folder`` (one per attempt: a stale attempt cannot
-    overwrite the files of the one that recorded its result)."""
-    artifacts = []
-    for test in result.tests:
-        for image in test.images:
-            path = folder / test.id / image.name
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(image.png)
-            artifacts.append(Artifact(test_id=test.id, kind="image", name=image.name, path=str(path), content_type="image/png"))
-    return artifacts
 
 
 def finish_failed(rt: Runtime, claim: Claim, error: str) -> str:

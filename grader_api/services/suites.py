@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from grader_core.config import PROJECT_ROOT, Settings
 from grader_core.pipeline import grade_upload
 from grader_core.results import GradingResult
-from grader_core.sandbox import Sandbox, select_sandbox
+from grader_core.sandbox import Sandbox
 from grader_core.suite import LoadedSuite, SuiteError, SuiteIssue, parse_suite
 
 from ..models import Assignment, SuiteVersion, User
@@ -62,10 +62,9 @@ def require_reference(loaded: LoadedSuite) -> Path:
     return loaded.reference_solution
 
 
-def dry_run(loaded: LoadedSuite, settings: Settings, sandbox: Sandbox | None = None,
-            gpu_ids: tuple[str, ...] = ()) -> GradingResult:
-    """Grade the reference solution; the caller publishes only if it earns every automatic point."""
-    return grade_upload(loaded, require_reference(loaded), sandbox or select_sandbox(settings), settings, gpu_ids=gpu_ids)
+def dry_run(loaded: LoadedSuite, settings: Settings, sandbox: Sandbox, gpu_ids: tuple[str, ...] = ()) -> GradingResult:
+    """Grade the reference solution (on a worker); it is published only if it earns every automatic point."""
+    return grade_upload(loaded, require_reference(loaded), sandbox, settings, gpu_ids=gpu_ids)
 
 
 def publish(session: Session, assignment: Assignment, loaded: LoadedSuite, settings: Settings,

@@ -102,9 +102,11 @@ def save_classifier(model: DigitClassifier, dataset: str, info: dict[str, Any]) 
     manifest = {"sha256": hashlib.sha256(path.read_bytes()).hexdigest(), "dataset": dataset, **info}
     manifest_path(dataset).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     load_classifier.cache_clear()
+    classifier_checksum.cache_clear()
     return path
 
 
+@cache
 def classifier_checksum(dataset: str = "hoda") -> str:
     """The SHA-256 of the shipped weights: feature-space metrics (FID, KID) are only comparable
     between values measured with the same weights."""
