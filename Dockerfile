@@ -34,7 +34,7 @@ RUN useradd --uid 10001 --create-home --shell /usr/sbin/nologin grader \
  && install -d -o grader -g grader /var/lib/dgm-grader/uploads /var/lib/dgm-grader/artifacts /var/lib/dgm-grader/work
 WORKDIR /app
 COPY . /app
-# Editable on purpose: the service reads test_suites/, reference_solutions/ and assignments/ beside
+# Editable on purpose: the service reads test_suites/ (with the reference solutions) and assignments/ beside
 # its code (grader_core.config.PROJECT_ROOT); a wheel in site-packages would not find them.
 RUN pip install --no-deps -e /app
 USER grader

@@ -42,7 +42,7 @@ from grader_core.suite import load_suite
 from worker.celery_app import configure
 
 PG_ADMIN = os.environ.get("DGM_BENCH_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres")
-ANSWERS = PROJECT_ROOT / "reference_solutions" / "hw1" / "answers.yaml"
+ANSWERS = PROJECT_ROOT / "test_suites" / "reference_solutions" / "hw1" / "answers.yaml"
 TA_EMAIL, TA_PASSWORD = "ta@bench.local", "bench-password"
 RENDERS = 5
 

@@ -21,7 +21,7 @@ from safetensors.torch import save_file
 
 from grader_core.datasets import hoda_available, load_dataset
 
-REFERENCE = Path(__file__).resolve().parent.parent / "reference_solutions" / "hw2"
+REFERENCE = Path(__file__).resolve().parent.parent / "test_suites" / "reference_solutions" / "hw2"
 GRADED = ["p3_linear", "p8_linear", "p15_linear", "p8_mlp1", "p8_mlp1_pos"]
 
 

@@ -21,7 +21,7 @@ from safetensors.torch import save_file
 
 from grader_core.datasets import hoda_available, load_dataset
 
-REFERENCE = Path(__file__).resolve().parent.parent / "reference_solutions" / "hw3"
+REFERENCE = Path(__file__).resolve().parent.parent / "test_suites" / "reference_solutions" / "hw3"
 
 
 def reference_module():  # type: ignore[no-untyped-def]

@@ -1,4 +1,7 @@
-"""Instructor-written expected values (trusted text from the suite) turned into numbers."""
+"""Instructor-written expected values turned into numbers.
+
+The text comes from a suite, which anyone with an instructor's role can upload to the API: it is
+parsed by the same parser as students' answers, never handed to ``sympify`` (which runs Python)."""
 
 from __future__ import annotations
 
@@ -7,16 +10,24 @@ from typing import Any
 
 import sympy
 
+from ..runner.expressions import ExpressionError, parse_expression
+
 
 def parse_trusted(text: str | float | int, variables: list[str] | tuple[str, ...] = ()) -> sympy.Expr:
-    symbols = {name: sympy.Symbol(name, real=True) for name in variables}
-    return sympy.sympify(text, locals={"e": sympy.E, "zeta": sympy.zeta, **symbols})
+    """Raises ``ValueError`` (an ``ExpressionError``) in words, which suite validation reports by line."""
+    try:
+        return parse_expression(text, variables)
+    except ExpressionError as exc:
+        raise ExpressionError(f"expected value {str(text)[:80]!r} {exc}") from None
 
 
 def trusted_number(text: str | float | int) -> float:
-    value = complex(parse_trusted(text).evalf(30))
-    if value.imag or not math.isfinite(value.real):
-        raise ValueError(f"expected value {text!r} is not a finite real number")
+    try:
+        value = complex(parse_trusted(text).evalf(30))
+    except (TypeError, OverflowError, ZeroDivisionError):
+        value = complex(math.nan)
+    if abs(value.imag) > 1e-12 * max(1.0, abs(value.real)) or not math.isfinite(value.real):
+        raise ValueError(f"expected value {str(text)[:80]!r} is not a finite real number")
     return value.real
 
 

@@ -1,6 +1,6 @@
 """Trusted staff code that ships with a suite (e.g. ``test_suites/hw3_support/elbo.py``): reference
 functions, the usual mistakes, input generators. Loaded on the trusted side only, by path relative
-to the suite file; it never enters a sandbox."""
+to the suite file and only from inside the suite's folder; it never enters a sandbox."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 from pydantic import Field
 
+from ..suite.schema import SuitePath, resolve_in_suite
 from ._outputs import require_ok
 from .base import OutputProblem, Params, ProbeOutcome
 
@@ -20,9 +21,12 @@ from .base import OutputProblem, Params, ProbeOutcome
 class StaffFunctionParams(Params):
     """A function of the submission checked with the help of a staff module."""
 
-    support: str = Field(description="the staff module, relative to the suite file")
+    support: SuitePath = Field(description="the staff module, inside the suite's folder, relative to the suite file")
     function: str
     module: str | None = Field(None, description="the submission's file, if not the entry module")
+
+    def staff(self, suite_dir: Path) -> types.ModuleType:
+        return staff_module(resolve_in_suite(suite_dir, self.support))
 
 
 @lru_cache(maxsize=32)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pydantic import Field
 
 from . import register_check
-from ._staff import StaffFunctionParams, as_arrays, call_inputs, returned_number, staff_module
+from ._staff import StaffFunctionParams, as_arrays, call_inputs, returned_number
 from .base import Check, CheckResult, PlanContext, Probe, ProbeOutcome, ScoreContext
 
 
@@ -25,14 +25,14 @@ class FunctionBound(Check[FunctionBoundParams]):
     Params = FunctionBoundParams
 
     def plan(self, params: FunctionBoundParams, ctx: PlanContext) -> list[Probe]:
-        staff = staff_module(ctx.suite_dir / params.support)
+        staff = params.staff(ctx.suite_dir)
         return [
             Probe(f"case{case}", "call", {"function": params.function, "module": params.module}, as_arrays(inputs))
             for case, inputs in enumerate(staff.bound_inputs(ctx.rng, params.cases))
         ]
 
     def score(self, params: FunctionBoundParams, ctx: ScoreContext, outcomes: dict[str, ProbeOutcome]) -> CheckResult:
-        staff = staff_module(ctx.suite_dir / params.support)
+        staff = params.staff(ctx.suite_dir)
         above = missed = 0
         for case in range(params.cases):
             outcome = outcomes.get(f"case{case}")

@@ -49,5 +49,5 @@ def _numeric(text: str) -> bool:
     try:
         trusted_number(text)
         return True
-    except Exception:  # noqa: BLE001 - sympify raises many kinds of error
+    except ValueError:
         return False

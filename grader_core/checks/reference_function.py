@@ -12,7 +12,7 @@ from pydantic import Field
 
 from . import register_check
 from ._expected import close
-from ._staff import StaffFunctionParams, as_arrays, call_inputs, returned_number, staff_module
+from ._staff import StaffFunctionParams, as_arrays, call_inputs, returned_number
 from .base import Check, CheckResult, PlanContext, Probe, ProbeOutcome, ScoreContext
 
 
@@ -28,14 +28,14 @@ class ReferenceFunction(Check[ReferenceFunctionParams]):
     Params = ReferenceFunctionParams
 
     def plan(self, params: ReferenceFunctionParams, ctx: PlanContext) -> list[Probe]:
-        staff = staff_module(ctx.suite_dir / params.support)
+        staff = params.staff(ctx.suite_dir)
         return [
             Probe(f"case{case}", "call", {"function": params.function, "module": params.module}, as_arrays(staff.draw_inputs(ctx.rng, case)))
             for case in range(params.cases)
         ]
 
     def score(self, params: ReferenceFunctionParams, ctx: ScoreContext, outcomes: dict[str, ProbeOutcome]) -> CheckResult:
-        staff = staff_module(ctx.suite_dir / params.support)
+        staff = params.staff(ctx.suite_dir)
         cases = [outcomes.get(f"case{case}") for case in range(params.cases)]
         got = [returned_number(outcome, params.function) for outcome in cases]
         inputs = [call_inputs(outcome) for outcome in cases]  # type: ignore[arg-type]

@@ -3,11 +3,35 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from pathlib import Path, PurePosixPath
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 _ID = r"^[a-z0-9][a-z0-9_.-]*$"
+
+
+def _inside_suite_folder(path: str) -> str:
+    parts = PurePosixPath(path).parts
+    if not path or "\\" in path or path.startswith("/") or ".." in parts or ":" in path.split("/")[0]:
+        raise ValueError(f"{path[:200]!r} must be a path inside the suite's own folder, relative to the suite file "
+                         "(no '..', no absolute path)")
+    return path
+
+
+SuitePath = Annotated[str, AfterValidator(_inside_suite_folder)]
+"""Staff code (support modules, the reference solution) runs on the trusted side, so a suite may
+name it only inside its own folder: never the worker's other files or an upload."""
+
+
+def resolve_in_suite(suite_dir: Path, relative: str) -> Path:
+    """``relative`` resolved from the suite's folder; a symbolic link that leads outside is refused
+    here, where the file is about to be used (validation sees only the text)."""
+    root = suite_dir.resolve()
+    path = (root / _inside_suite_folder(relative)).resolve()
+    if not path.is_relative_to(root):
+        raise ValueError(f"{relative[:200]!r} leads outside the suite's folder")
+    return path
 
 
 class Strict(BaseModel):
@@ -24,7 +48,8 @@ class Visibility(StrEnum):
 
 
 class StageResources(Strict):
-    wall_seconds: float = Field(60, gt=0, le=6 * 3600, description="wall-clock limit of one sandbox run")
+    wall_seconds: float = Field(60, gt=0, le=6 * 3600, description="wall-clock budget of the stage: all of its sandbox runs "
+                               "together, a resumption after a crash gets what is left")
     cpu_seconds: int = Field(120, gt=0, description="CPU-time limit (all threads)")
     memory_mb: int = Field(2048, ge=64, description="memory limit, no swap")
     cpus: float = Field(1.0, gt=0, le=64)
@@ -127,7 +152,7 @@ class Suite(Strict):
     submission: SubmissionSpec
     stages: dict[str, StageResources] = Field(default_factory=lambda: {"main": StageResources()})
     datasets: list[DatasetRef] = Field(default_factory=list)
-    reference_solution: str | None = Field(None, description="path, relative to the suite file")
+    reference_solution: SuitePath | None = Field(None, description="path inside the suite's folder, relative to the suite file")
     tests: list[TestSpec] = Field(min_length=1)
 
     @property

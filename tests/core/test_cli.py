@@ -46,7 +46,7 @@ def test_suite_validate_reports_lines(tmp_path: Path) -> None:
 
 def test_grade_writes_results_and_gradescope_json(tmp_path: Path) -> None:
     out, gradescope = tmp_path / "results.json", tmp_path / "gs.json"
-    done = dgm("grade", "--suite", str(SUITES / "hw1.yaml"), str(REPO / "reference_solutions/hw1/answers.yaml"),
+    done = dgm("grade", "--suite", str(SUITES / "hw1.yaml"), str(REPO / "test_suites/reference_solutions/hw1/answers.yaml"),
                "--out", str(out), "--gradescope", str(gradescope), "--backend", "bwrap")
     assert done.returncode == 0, done.stderr
     assert "Score: 41 / 41 automatic points (+5 graded by hand)" in done.stdout
@@ -67,9 +67,9 @@ def test_rejected_upload_exits_2_with_the_reason(tmp_path: Path) -> None:
 def test_without_any_sandbox_student_code_is_refused(tmp_path: Path) -> None:
     # A real machine state: no Docker daemon at this address and no bwrap on PATH.
     env = {"DOCKER_HOST": f"unix://{tmp_path}/no-docker.sock", "PATH": str(tmp_path)}
-    done = dgm("grade", "--suite", str(SUITES / "hw1.yaml"), str(REPO / "reference_solutions/hw1"), env=env)
+    done = dgm("grade", "--suite", str(SUITES / "hw1.yaml"), str(REPO / "test_suites/reference_solutions/hw1"), env=env)
     assert done.returncode == 3 and "refusing to run student code" in done.stderr
-    unsafe = dgm("grade", "--suite", str(SUITES / "hw1.yaml"), str(REPO / "reference_solutions/hw1"),
+    unsafe = dgm("grade", "--suite", str(SUITES / "hw1.yaml"), str(REPO / "test_suites/reference_solutions/hw1"),
                  "--unsafe-no-sandbox", "--out", str(tmp_path / "r.json"), env=env)
     assert unsafe.returncode == 0, unsafe.stderr
     assert json.loads((tmp_path / "r.json").read_text())["environment"]["sandbox_backend"] == "none"

@@ -15,7 +15,7 @@ from grader_core.sandbox import Sandbox
 from grader_core.suite import LoadedSuite
 from tests.conftest import REPO, grade_folder, write_answers
 
-REFERENCE = yaml.safe_load((REPO / "reference_solutions/hw1/answers.yaml").read_text())
+REFERENCE = yaml.safe_load((REPO / "test_suites/reference_solutions/hw1/answers.yaml").read_text())
 
 # One wrong answer per automatic test: the usual mistake for that part.
 MISTAKES: dict[str, tuple[str, Any]] = {
@@ -60,7 +60,7 @@ def test_every_automatic_test_has_a_mistake(hw1: LoadedSuite) -> None:
 
 
 def test_reference_scores_every_automatic_point(hw1: LoadedSuite, sandbox: Sandbox, settings: Settings) -> None:
-    result = grade_folder(hw1, REPO / "reference_solutions/hw1", sandbox, settings)
+    result = grade_folder(hw1, REPO / "test_suites/reference_solutions/hw1", sandbox, settings)
     assert result.automatic_max_score == 41
     assert result.score == 41, [t.feedback for t in result.tests if t.status != "passed"]
     assert result.pending_manual_points == 5
@@ -114,7 +114,7 @@ def test_one_wrong_table_entry_earns_partial_credit(hw1: LoadedSuite, bwrap_sand
 
 MALFORMED: dict[str, tuple[str, Any, str]] = {
     "q1-alpha": ("q1.alpha", "1/(2*pi", "could not be read"),
-    "q1-p-inner": ("q1.p_r_le_quarter", "nan", "not finite"),
+    "q1-p-inner": ("q1.p_r_le_quarter", "1/0", "not finite"),
     "q1-xy-independent": ("q1.xy_independent", "maybe", "true or false"),
     "q1-polar-density": ("q1.f_polar", "x*exp(r)", "unknown symbol(s) x"),
     "q3-f-m": ("q3.f_m", 0.5, "must be a table"),

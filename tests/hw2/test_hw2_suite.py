@@ -13,7 +13,7 @@ from grader_core.sandbox import Sandbox
 from grader_core.suite import LoadedSuite, load_suite
 from tests.conftest import REPO, SUITES, grade_folder, plant_bug
 
-REFERENCE = REPO / "reference_solutions" / "hw2"
+REFERENCE = REPO / "test_suites" / "reference_solutions" / "hw2"
 BUGGY = Path(__file__).with_name("buggy")
 
 # bug -> (the tests it must fail, words the feedback must contain)

@@ -14,7 +14,7 @@ from grader_core.sandbox import Sandbox
 from grader_core.suite import LoadedSuite, load_suite
 from tests.conftest import REPO, SUITES, grade_folder, plant_bug, subsuite
 
-REFERENCE = REPO / "reference_solutions" / "hw2"
+REFERENCE = REPO / "test_suites" / "reference_solutions" / "hw2"
 CONDITIONAL_TESTS = {"p8_linear-parents", "p8_linear-sharing", "p8_linear-linear", "p8_linear-nll", "p8_linear-ancestral"}
 
 # case -> (the change to p8_linear's model, the tests that must error, words in their feedback)

@@ -12,7 +12,7 @@ from grader_core.sandbox import Sandbox
 from grader_core.suite import LoadedSuite, load_suite
 from tests.conftest import REPO, SUITES, grade_folder, subsuite
 
-REFERENCE = (REPO / "reference_solutions/hw3/elbo.py").read_text()
+REFERENCE = (REPO / "test_suites/reference_solutions/hw3/elbo.py").read_text()
 
 # mistake -> (the edit that plants it, the words the feedback must use, tests that must fail)
 MISTAKES: dict[str, tuple[tuple[str, str], str, set[str]]] = {

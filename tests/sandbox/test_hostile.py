@@ -95,7 +95,7 @@ def test_suite_and_other_submissions_are_invisible(hostile_suite, sandbox, setti
     other = settings.work_dir / "other-student" / "answers.yaml"
     other.parent.mkdir(parents=True, exist_ok=True)
     other.write_text("secret: 42\n")
-    paths = [str(REPO / "test_suites" / "hw1.yaml"), str(REPO / "reference_solutions" / "hw1" / "answers.yaml"),
+    paths = [str(REPO / "test_suites" / "hw1.yaml"), str(REPO / "test_suites" / "reference_solutions" / "hw1" / "answers.yaml"),
              str(hostile_suite.path), str(other)]
     os.environ["DGM_TEST_HOST_SECRET"] = "do-not-leak"
     tests = run_attack(
@@ -205,7 +205,7 @@ def test_malicious_expression_strings_stay_inside(hw1: LoadedSuite, sandbox: San
         path=hw1.path,
         text=hw1.text,
     )
-    answers = (REPO / "reference_solutions/hw1/answers.yaml").read_text()
+    answers = (REPO / "test_suites/reference_solutions/hw1/answers.yaml").read_text()
     answers = answers.replace("alpha: 1/(2*pi)", f"alpha: \"__import__('os').system('touch {marker}') or 1/(2*pi)\"")
     answers = answers.replace("joint: 23", "joint: \"9**9**9**9\"")
     answers = answers.replace("alpha: 1\n", "alpha: \"open('/proc/self/environ').read() and 1\"\n")

@@ -34,7 +34,7 @@ from worker.runtime import Runtime
 
 PG_ADMIN = os.environ.get("DGM_TEST_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres")
 REDIS = os.environ.get("DGM_TEST_REDIS", "redis://127.0.0.1:6379")
-REFERENCE_HW1 = REPO / "reference_solutions" / "hw1" / "answers.yaml"
+REFERENCE_HW1 = REPO / "test_suites" / "reference_solutions" / "hw1" / "answers.yaml"
 PASSWORD = "correct horse"
 
 
