@@ -17,7 +17,8 @@ from .intake import IntakeError
 from .logging_setup import configure_logging
 from .pipeline import grade_upload
 from .report import render_report
-from .sandbox import SandboxUnavailable, select_sandbox
+from .results import GradingResult
+from .sandbox import Sandbox, SandboxUnavailable, select_sandbox
 from .suite import LoadedSuite, SuiteError, load_suite
 
 if TYPE_CHECKING:
@@ -55,7 +56,7 @@ def _load(path: Path) -> LoadedSuite:
         raise typer.Exit(1) from None
 
 
-def _sandbox(backend: str | None, unsafe: bool):  # type: ignore[no-untyped-def]
+def _sandbox(backend: str | None, unsafe: bool) -> Sandbox:
     try:
         return select_sandbox(get_settings(), "none" if unsafe else backend, allow_unsafe=unsafe)
     except SandboxUnavailable as exc:
@@ -63,11 +64,11 @@ def _sandbox(backend: str | None, unsafe: bool):  # type: ignore[no-untyped-def]
         raise typer.Exit(3) from None
 
 
-def _grade_reference(loaded: LoadedSuite, backend: str | None, unsafe: bool):  # type: ignore[no-untyped-def]
+def _grade_reference(loaded: LoadedSuite, sandbox: Sandbox, seed: int | None = None) -> GradingResult:
     if loaded.reference_solution is None:
         typer.echo(f"{loaded.path}: the suite names no reference_solution", err=True)
         raise typer.Exit(1)
-    return grade_upload(loaded, loaded.reference_solution, _sandbox(backend, unsafe), get_settings())
+    return grade_upload(loaded, loaded.reference_solution, sandbox, get_settings(), secret_seed=seed)
 
 
 @app.command()
@@ -106,15 +107,36 @@ def suite_validate(path: Path) -> None:
 
 
 @suite_app.command("check")
-def suite_check(path: Path, backend: Backend = None, unsafe_no_sandbox: Unsafe = False) -> None:
-    """Grade the suite's reference solution; fail unless it earns every automatic point."""
+def suite_check(path: Path, backend: Backend = None, unsafe_no_sandbox: Unsafe = False,
+                seed: Annotated[Optional[int], typer.Option(help="fix the secret seed")] = None) -> None:
+    """Grade the suite's reference solution, then its planted bugs; fail unless the reference earns
+    every automatic point and every bug loses exactly the tests it names."""
+    from .mutants import run_matrix
+
     loaded = _load(path)
-    result = _grade_reference(loaded, backend, unsafe_no_sandbox)
+    sandbox = _sandbox(backend, unsafe_no_sandbox)
+    result = _grade_reference(loaded, sandbox, seed)
     typer.echo(render_report(result, loaded))
     if result.score < result.automatic_max_score - 1e-9:
         typer.echo(f"FAILED: the reference solution scores {result.score:g} of {result.automatic_max_score:g}", err=True)
         raise typer.Exit(1)
     typer.echo(f"OK: the reference solution scores all {result.automatic_max_score:g} automatic points")
+    try:
+        matrix = run_matrix(loaded, result, sandbox, get_settings(), secret_seed=seed)
+    except SuiteError as exc:
+        for issue in exc.issues:
+            typer.echo(str(issue), err=True)
+        raise typer.Exit(1) from None
+    if not matrix.verdicts:
+        typer.echo("the suite plants no bugs (no `mutants:` file): nothing shows that its checks catch anything")
+        return
+    typer.echo(f"\nplanted bugs x tests (X lost as it must be, . kept, ! lost though it should be kept, o survived):\n{matrix.render()}")
+    problems = matrix.problems()
+    for problem in problems:
+        typer.echo(f"FAILED: {problem}", err=True)
+    if problems:
+        raise typer.Exit(1)
+    typer.echo(f"OK: each of the {len(matrix.verdicts)} planted bugs loses exactly the tests it names")
 
 
 @suite_app.command("calibrate")
@@ -124,12 +146,55 @@ def suite_calibrate(path: Path, backend: Backend = None, unsafe_no_sandbox: Unsa
     from .calibration import calibration_path, record_calibration
 
     loaded = _load(path)
-    result = _grade_reference(loaded, backend, unsafe_no_sandbox)
+    result = _grade_reference(loaded, _sandbox(backend, unsafe_no_sandbox))
     calibration = record_calibration(loaded, result)
     for test in result.tests:
         if test.measured is not None:
             typer.echo(f"  {test.id:<28} {test.measured:.6g}")
     typer.echo(f"wrote {calibration_path(loaded)} ({sum(len(v) for v in calibration.values.values())} values)")
+
+
+@suite_app.command("power")
+def suite_power(path: Path, seeds: Annotated[int, typer.Option(help="how many secret seeds")] = 30,
+                first_seed: Annotated[int, typer.Option(help="the seeds are FIRST_SEED, FIRST_SEED + 1, ...")] = 1,
+                backend: Backend = None) -> None:
+    """Measure the suite's error rates: grade the reference and every planted bug under SEEDS secret
+    seeds; print each test's false fails on the reference and each bug's detections."""
+    from .mutants import power
+
+    report = power(_load(path), _sandbox(backend, False), get_settings(), list(range(first_seed, first_seed + seeds)))
+    typer.echo(report.render())
+    if (any(report.false_fails().values()) or any(report.collateral().values())
+            or any(count < seeds for count in report.detections().values())):
+        raise typer.Exit(1)
+
+
+@suite_app.command("export")
+def suite_export(path: Path, out: Annotated[Path, typer.Option(help="the bundle to write (.zip)")]) -> None:
+    """Seal a suite into a bundle: its YAML and every file it names inside its folder (support
+    modules, reference solution, planted bugs, calibration), with the SHA-256 of the data it reads."""
+    from .suite.bundle import build_bundle
+
+    bundle = build_bundle(_load(path))
+    out.write_bytes(bundle.to_bytes())
+    typer.echo(f"wrote {out}: {bundle.manifest.suite_id} v{bundle.manifest.suite_version}, "
+               f"{len(bundle.manifest.files)} files, bundle {bundle.sha256}")
+
+
+@suite_app.command("import")
+def suite_import(bundle_file: Path, into: Annotated[Path, typer.Option(help="extract the suite under this folder")]) -> None:
+    """Check a bundle (every file against its SHA-256) and extract it, read-only, under
+    ``INTO/bundles/<hash>``; prints the suite's path there, ready for `suite check` or `grade`."""
+    from .suite.bundle import open_bundle
+
+    try:
+        bundle, loaded = open_bundle(bundle_file.read_bytes(), into)
+    except (OSError, SuiteError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
+    for name, digest in bundle.manifest.data.items():
+        typer.echo(f"  reads {name}: {digest[:16]}")
+    typer.echo(f"{loaded.path} ({bundle.manifest.suite_id} v{bundle.manifest.suite_version}, bundle {bundle.sha256})")
 
 
 @sandbox_app.command("build-image")

@@ -22,13 +22,13 @@ import numpy as np
 
 from .calibration import load_calibration
 from .checks import get_check
-from .checks.base import Check, CheckResult, OutputProblem, PlanContext, Probe, ScoreContext
+from .checks.base import FINDINGS, Check, CheckResult, OutputProblem, PlanContext, Probe, ScoreContext
 from .config import Settings
 from .execution import PlannedProbe, StageOutcome, StagePlan, execute_stage
 from .intake import stage_submission, submission_sha256
 from .results import Environment, GradingResult, ImageArtifact, Metric, StageRun, TestResult
 from .sandbox import ResourceLimits, Sandbox, SandboxUnavailable
-from .suite import LoadedSuite, TestSpec
+from .suite import LoadedSuite, Suite, TestSpec
 
 log = logging.getLogger(__name__)
 
@@ -119,7 +119,7 @@ def grade(
 
     calibration = load_calibration(loaded)
     calibrated = calibration.values if calibration is not None else {}
-    tests = [_score_test(item, loaded, stage_outcomes.get(item.test.stage), calibrated) for item in planned]
+    tests = _withhold([_score_test(item, loaded, stage_outcomes.get(item.test.stage), calibrated) for item in planned], suite)
     automatic = [test for test in tests if test.status != "pending"]
     logs = "\n".join(f"== stage {name} ==\n{outcome.log}" for name, outcome in stage_outcomes.items() if outcome.log)
     return GradingResult(
@@ -134,6 +134,21 @@ def grade(
         started_at=started_at,
         finished_at=datetime.now(timezone.utc),
     )
+
+
+def _withhold(tests: list[TestResult], suite: Suite) -> list[TestResult]:
+    """A test earns nothing when another test reports a finding its ``withheld_when`` names (a
+    likelihood of conditionals that are not a distribution measures nothing), and says why."""
+    by_id = {test.id: test for test in tests}
+    kept = []
+    for spec, test in zip(suite.tests, tests):
+        found = [(other, finding) for other, finding in spec.withheld_when.items() if finding in by_id[other].findings]
+        if found and test.score > 0:
+            reasons = "; ".join(f"{other} found that {FINDINGS[finding]}" for other, finding in found)
+            test = test.model_copy(update={"score": 0.0, "status": "failed",
+                                           "feedback": f"no credit: {reasons}. (The measurement: {test.feedback})"})
+        kept.append(test)
+    return kept
 
 
 def _plan_test(test: TestSpec, loaded: LoadedSuite, secret_seed: int) -> _PlannedTest:
@@ -197,6 +212,7 @@ def _score_test(
         metrics=[Metric(**vars(metric)) for metric in result.metrics],
         measured=result.value,
         calibration_key=result.calibration_key,
+        findings=list(result.findings),
         images=[ImageArtifact(name=name, png=png) for name, png in result.images.items()],
     )
 
@@ -206,6 +222,7 @@ def _environment(loaded: LoadedSuite, submission: Path, secret_seed: int, sandbo
         suite_id=loaded.suite.id,
         suite_version=loaded.suite.version,
         suite_sha256=loaded.sha256,
+        bundle_sha256=loaded.bundle_sha256,
         submission_sha256=submission_sha256(submission),
         secret_seed=secret_seed,
         sandbox_backend=sandbox.name,

@@ -42,6 +42,7 @@ class TestResult(BaseModel):
     metrics: list[Metric] = Field(default_factory=list)
     measured: float | None = Field(None, description="the quantity the check measured (NLL, FID...)")
     calibration_key: str | None = Field(None, description="checksum of the data it was measured on")
+    findings: list[str] = Field(default_factory=list, description="facts other tests act on (checks.base.FINDINGS)")
     images: list[ImageArtifact] = Field(default_factory=list, exclude=True)
 
 
@@ -57,6 +58,7 @@ class Environment(BaseModel):
     suite_id: str
     suite_version: str
     suite_sha256: str
+    bundle_sha256: str | None = Field(None, description="the sealed bundle graded with, for a published version")
     submission_sha256: str
     secret_seed: int
     sandbox_backend: str

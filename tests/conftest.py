@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -89,15 +88,6 @@ def subsuite(loaded: LoadedSuite, prefix: str, required_files: list[str] | None 
     submission = suite.submission.model_copy(update={"required_files": required_files or []})
     tests = [test for test in suite.tests if test.id.startswith(prefix)]
     return LoadedSuite(suite=suite.model_copy(update={"tests": tests, "submission": submission}), path=loaded.path, text=loaded.text)
-
-
-def plant_bug(reference: Path, module: str, bug: Path, folder: Path) -> Path:
-    """A copy of the ``reference`` solution whose ``module`` is replaced by ``bug``; the bug imports
-    the reference's module as ``_reference`` and changes only what it is about."""
-    shutil.copytree(reference, folder)
-    shutil.copy(reference / module, folder / "_reference.py")
-    shutil.copy(bug, folder / module)
-    return folder
 
 
 def grade_folder(loaded: LoadedSuite, folder: Path, sandbox: Sandbox, settings: Settings) -> GradingResult:

@@ -36,3 +36,15 @@ def pixel_marginals(name: str) -> np.ndarray:
     from ..metrics.likelihood import fit_pixel_marginals
 
     return fit_pixel_marginals(load_dataset(resolve(name), "train").images)
+
+
+def data_fingerprints(name: str, split: str, features: bool = False) -> dict[str, str]:
+    """SHA-256 of what a check of these digits reads: the evaluated split, the training split its
+    baseline comes from, and (``features``) the classifier weights its features come from."""
+    resolved = resolve(name)
+    fingerprints = {f"dataset {resolved}/{part}": load_dataset(resolved, part).checksum for part in (split, "train")}
+    if features:
+        from ..metrics.digit_classifier import classifier_checksum
+
+        fingerprints[f"feature weights digit_classifier_{resolved}"] = classifier_checksum(resolved)
+    return fingerprints

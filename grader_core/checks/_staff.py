@@ -25,6 +25,9 @@ class StaffFunctionParams(Params):
     function: str
     module: str | None = Field(None, description="the submission's file, if not the entry module")
 
+    def suite_files(self) -> list[str]:
+        return [self.support]
+
     def staff(self, suite_dir: Path) -> types.ModuleType:
         return staff_module(resolve_in_suite(suite_dir, self.support))
 

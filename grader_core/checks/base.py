@@ -19,6 +19,10 @@ ProbeStatus = Literal["ok", "error", "timeout", "crashed", "not_run"]
 class Params(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
+    def suite_files(self) -> list[str]:
+        """Files of the suite's folder these parameters name (staff code): sealed into a published bundle."""
+        return []
+
 
 P = TypeVar("P", bound=Params)
 
@@ -68,6 +72,14 @@ class CheckResult:
     metrics: list[MetricValue] = field(default_factory=list)
     calibration_key: str | None = None
     images: dict[str, bytes] = field(default_factory=dict)  # file name -> PNG, shown with the test's feedback
+    findings: tuple[str, ...] = ()  # facts other tests act on (FINDINGS), e.g. a suite's ``withheld_when``
+
+
+NOT_A_DISTRIBUTION = "not_a_distribution"
+FINDINGS = {
+    NOT_A_DISTRIBUTION: "the conditionals depend on the pixel itself or on pixels generated after it, "
+                          "so their product is not the model's likelihood",
+}
 
 
 class OutputProblem(Exception):
@@ -105,6 +117,11 @@ class Check(abc.ABC, Generic[P]):
     def validate_in_suite(self, params: P, suite: Suite) -> list[str]:
         """Problems that depend on the rest of the suite (e.g. an undeclared answer key)."""
         return []
+
+    def fingerprints(self, params: P) -> dict[str, str]:
+        """SHA-256 of the data and weights this test reads (what it is -> digest), sealed into a
+        published bundle: a verdict depends on them as much as on the code."""
+        return {}
 
     @abc.abstractmethod
     def plan(self, params: P, ctx: PlanContext) -> list[Probe]:

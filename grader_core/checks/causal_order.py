@@ -15,7 +15,7 @@ from . import register_check
 from ._model import ModelParams, conditionals_args, probabilities
 from ._outputs import require_ok
 from ._perturbation import FlipPlan, dependencies, plan_flips
-from .base import Check, CheckResult, OutputProblem, PlanContext, Probe, ProbeOutcome, ScoreContext
+from .base import NOT_A_DISTRIBUTION, Check, CheckResult, OutputProblem, PlanContext, Probe, ProbeOutcome, ScoreContext
 
 PIXELS = 784
 
@@ -44,11 +44,15 @@ class CausalOrder(Check[CausalOrderParams]):
         flips = FlipPlan.from_images(outcome.inputs["x"], params.bases)
         probs = probabilities(outcome, "conditionals()", len(flips.images))
         seen_itself = later = 0
+        flipped = [row * 28 + col for row, col in flips.positions]
+        edges: dict[int, set[int]] = {}  # flipped pixel -> the flipped pixels whose conditional it moves
         for (row, col), moved in dependencies(probs, flips, params.tolerance):
             q = row * 28 + col
             affected = np.flatnonzero(moved.reshape(-1))
             seen_itself += int(q in affected)
             later += int((rank[affected] < rank[q]).sum())
+            edges[q] = {int(p) for p in affected if int(p) in flipped and int(p) != q}
+        findings = (NOT_A_DISTRIBUTION,) if seen_itself or _has_cycle(edges) else ()
         if not seen_itself and not later:
             return CheckResult(1.0, "every conditional depends only on pixels earlier in the generation order")
         reasons = []
@@ -57,7 +61,26 @@ class CausalOrder(Check[CausalOrderParams]):
         if later:
             reasons.append(f"conditionals depend on pixels that come later in `order` ({later} cases): "
                            "is the causal mask missing, or does `order` not match the conditionals?")
-        return CheckResult(0.0, "not causal: " + "; ".join(reasons))
+        return CheckResult(0.0, "not causal: " + "; ".join(reasons), findings=findings)
+
+
+def _has_cycle(edges: dict[int, set[int]]) -> bool:
+    """Whether the observed dependencies contain a cycle (then no order of generation is causal,
+    whatever ``order`` says); Kahn's algorithm on the flipped pixels."""
+    indegree = {node: 0 for node in edges}
+    for targets in edges.values():
+        for target in targets:
+            indegree[target] = indegree.get(target, 0) + 1
+    ready = [node for node, count in indegree.items() if count == 0]
+    removed = 0
+    while ready:
+        node = ready.pop()
+        removed += 1
+        for target in edges.get(node, ()):
+            indegree[target] -= 1
+            if indegree[target] == 0:
+                ready.append(target)
+    return removed < len(indegree)
 
 
 def _rank(order: np.ndarray | None) -> np.ndarray:

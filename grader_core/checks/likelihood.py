@@ -12,7 +12,7 @@ from pydantic import Field
 
 from . import register_check
 from ._calibrated import calibrated_result
-from ._digits import PERSIAN, evaluation_subset, pixel_marginals
+from ._digits import PERSIAN, data_fingerprints, evaluation_subset, pixel_marginals
 from ._model import ModelParams, conditionals_args, probabilities
 from .base import Check, CheckResult, MetricValue, PlanContext, Probe, ProbeOutcome, ScoreContext
 
@@ -28,6 +28,9 @@ class LikelihoodParams(ModelParams):
 class Likelihood(Check[LikelihoodParams]):
     name = "likelihood"
     Params = LikelihoodParams
+
+    def fingerprints(self, params: LikelihoodParams) -> dict[str, str]:
+        return data_fingerprints(params.dataset, params.split)
 
     def plan(self, params: LikelihoodParams, ctx: PlanContext) -> list[Probe]:
         images, _ = evaluation_subset(params.dataset, params.split, params.count)

@@ -16,7 +16,7 @@ from pydantic import Field
 from . import register_check
 from ._model import ModelParams, conditionals_args, probabilities
 from ._perturbation import FlipPlan, dependencies, describe_offset, plan_flips
-from .base import Check, CheckResult, PlanContext, Probe, ProbeOutcome, ScoreContext
+from .base import NOT_A_DISTRIBUTION, Check, CheckResult, PlanContext, Probe, ProbeOutcome, ScoreContext
 
 
 class ParentStructureParams(ModelParams):
@@ -48,9 +48,13 @@ class ParentStructure(Check[ParentStructureParams]):
         if not violations:
             return CheckResult(1.0, f"{params.load.describe()}: every conditional depends only on its parents")
         worst = ", ".join(describe_offset(*offset) for offset, _ in violations.most_common(3))
+        # The homework's network generates in raster order: depending on the pixel itself or a later
+        # pixel (below, or right on the same row) leaves no distribution whose likelihood is measured.
+        later = any(d_row > 0 or (d_row == 0 and d_col >= 0) for d_row, d_col in violations)
         return CheckResult(
             0.0,
             f"{params.load.describe()}: conditionals depend on pixels that are not parents, at {worst}"
             f" (parents are the (i-a, j-b) with 0 <= a, b <= {params.window}, not the pixel itself)",
+            findings=(NOT_A_DISTRIBUTION,) if later else (),
         )
 

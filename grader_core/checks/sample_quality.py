@@ -17,7 +17,7 @@ from pydantic import Field
 
 from . import register_check
 from ._calibrated import calibrated_result
-from ._digits import PERSIAN, evaluation_subset, pixel_marginals, resolve
+from ._digits import PERSIAN, data_fingerprints, evaluation_subset, pixel_marginals, resolve
 from ._model import ModelParams, binary_samples, sample_args
 from .base import Check, CheckResult, MetricValue, PlanContext, Probe, ProbeOutcome, ScoreContext
 
@@ -35,6 +35,9 @@ class SampleQualityParams(ModelParams):
 class SampleQuality(Check[SampleQualityParams]):
     name = "sample_quality"
     Params = SampleQualityParams
+
+    def fingerprints(self, params: SampleQualityParams) -> dict[str, str]:
+        return data_fingerprints(params.dataset, params.split, features=True)
 
     def plan(self, params: SampleQualityParams, ctx: PlanContext) -> list[Probe]:
         return [Probe("samples", "model.sample", sample_args(params.load, params.count, params.seed))]

@@ -12,9 +12,15 @@ import yaml
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
-from .schema import Suite
+from ..quoting import quoted, shortened
+from .schema import Suite, resolve_in_suite
 
 Location = tuple[str | int, ...]
+
+MAX_SUITE_BYTES = 1024 * 1024
+MAX_SUITE_DEPTH = 32  # the suites in test_suites/ nest 6 deep
+MAX_MESSAGE_CHARS = 500
+MAX_ISSUES = 100
 
 
 @dataclass(frozen=True)
@@ -23,12 +29,19 @@ class SuiteIssue:
     line: int
     message: str
 
+    def __post_init__(self) -> None:
+        # A message may quote the suite; cut here, none can grow with what an instructor sends.
+        object.__setattr__(self, "message", shortened(self.message, MAX_MESSAGE_CHARS))
+
     def __str__(self) -> str:
         return f"{self.file}:{self.line}: {self.message}"
 
 
 class SuiteError(ValueError):
     def __init__(self, issues: list[SuiteIssue]):
+        if len(issues) > MAX_ISSUES:
+            rest = issues[MAX_ISSUES]
+            issues = [*issues[:MAX_ISSUES], SuiteIssue(rest.file, rest.line, f"and {len(issues) - MAX_ISSUES} more problems")]
         self.issues = issues
         super().__init__("\n".join(str(issue) for issue in issues))
 
@@ -38,6 +51,7 @@ class LoadedSuite:
     suite: Suite
     path: Path
     text: str
+    bundle_sha256: str | None = None  # set when loaded from a sealed bundle (a published version)
 
     @property
     def sha256(self) -> str:
@@ -47,7 +61,7 @@ class LoadedSuite:
     def reference_solution(self) -> Path | None:
         if self.suite.reference_solution is None:
             return None
-        return (self.path.parent / self.suite.reference_solution).resolve()
+        return resolve_in_suite(self.path.parent, self.suite.reference_solution)
 
 
 def load_suite(path: Path) -> LoadedSuite:
@@ -61,10 +75,16 @@ def load_suite(path: Path) -> LoadedSuite:
 
 def parse_suite(text: str, path: Path) -> LoadedSuite:
     name = str(path)
+    # Characters first: never encode a huge text just to learn it is too large.
+    if len(text) > MAX_SUITE_BYTES or len(text.encode("utf-8", errors="replace")) > MAX_SUITE_BYTES:
+        raise SuiteError([SuiteIssue(name, 1, f"the suite is larger than {MAX_SUITE_BYTES // 1024} KiB")])
+    hazard = yaml_hazard(text, MAX_SUITE_DEPTH)
+    if hazard is not None:
+        raise SuiteError([SuiteIssue(name, *hazard)])
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
         document = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
+    except (yaml.YAMLError, ValueError) as exc:  # ValueError: a date or an integer PyYAML cannot convert
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else 1
         raise SuiteError([SuiteIssue(name, line, f"not valid YAML: {getattr(exc, 'problem', exc)}")]) from None
@@ -82,8 +102,32 @@ def parse_suite(text: str, path: Path) -> LoadedSuite:
     return LoadedSuite(suite=suite, path=path.resolve(), text=text)
 
 
+def yaml_hazard(text: str, max_depth: int) -> tuple[int, str] | None:
+    """The first thing in ``text`` that makes loading it cost far more than its size, as (line,
+    message): an anchor or alias (a few hundred bytes of them expand to gigabytes) or collections
+    nested deeper than ``max_depth`` (PyYAML builds them recursively, past the stack). Reads the
+    parser's events, which takes no recursion and builds nothing; a syntax error is left to the
+    loader, which reports it with its line."""
+    depth = 0
+    try:
+        for event in yaml.parse(text, Loader=yaml.SafeLoader):
+            line = event.start_mark.line + 1
+            if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
+                return line, "YAML anchors and aliases (&name, *name) are not accepted; write the value out in full"
+            if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+                depth += 1
+                if depth > max_depth:
+                    return line, f"nested more than {max_depth} levels deep"
+            elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+                depth -= 1
+    except yaml.YAMLError:
+        return None
+    return None
+
+
 def _semantic_problems(suite: Suite, path: Path) -> list[tuple[Location, str]]:
     from ..checks import available_checks, get_check
+    from ..checks.base import FINDINGS
 
     problems: list[tuple[Location, str]] = []
     counts = Counter(test.id for test in suite.tests)
@@ -94,6 +138,11 @@ def _semantic_problems(suite: Suite, path: Path) -> list[tuple[Location, str]]:
             problems.append(((*here, "id"), f"test id '{test.id}' is used more than once"))
         if test.stage not in suite.stages:
             problems.append(((*here, "stage"), f"test '{test.id}' names unknown stage '{test.stage}' (stages: {', '.join(suite.stages)})"))
+        for other, finding in test.withheld_when.items():
+            if other not in counts or other == test.id:
+                problems.append(((*here, "withheld_when"), f"test '{test.id}' names unknown test '{other}' in withheld_when"))
+            if finding not in FINDINGS:
+                problems.append(((*here, "withheld_when"), f"test '{test.id}': unknown finding '{finding}' (known: {', '.join(FINDINGS)})"))
         if test.check not in known_checks:
             problems.append(((*here, "check"), f"unknown check '{test.check}'{_suggestion(test.check, known_checks)}"))
             continue
@@ -106,8 +155,12 @@ def _semantic_problems(suite: Suite, path: Path) -> list[tuple[Location, str]]:
             continue
         for message in check.validate_in_suite(params, suite):
             problems.append(((*here, "params"), f"test '{test.id}': {message}"))
-    if suite.reference_solution is not None and not (path.parent / suite.reference_solution).exists():
-        problems.append((("reference_solution",), f"reference solution '{suite.reference_solution}' does not exist"))
+    if suite.reference_solution is not None:
+        try:
+            if not resolve_in_suite(path.parent, suite.reference_solution).exists():
+                problems.append((("reference_solution",), f"reference solution '{suite.reference_solution}' does not exist"))
+        except ValueError as exc:
+            problems.append((("reference_solution",), str(exc)))
     return problems
 
 
@@ -125,9 +178,9 @@ def _explain(error: ErrorDetails) -> str:
     if kind == "extra_forbidden":
         return f"unknown field '{loc[-1]}'"
     if kind in ("enum", "literal_error"):
-        return f"{field} must be {error['ctx'].get('expected', 'one of the allowed values')}, not {error.get('input')!r}"
+        return f"{field} must be {error['ctx'].get('expected', 'one of the allowed values')}, not {quoted(error.get('input'))}"
     if kind == "union_tag_invalid":
-        return f"{field}: unknown rule {error['ctx'].get('tag')!r} (expected {error['ctx'].get('expected_tags')})"
+        return f"{field}: unknown rule {quoted(error['ctx'].get('tag'))} (expected {error['ctx'].get('expected_tags')})"
     if kind == "union_tag_not_found":
         return f"{field}: missing 'rule'"
     return f"{field}: {error['msg']}"

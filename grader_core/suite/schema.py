@@ -143,6 +143,8 @@ class TestSpec(Strict):
     partial_credit: PartialCredit = Field(default_factory=AllOrNothing)
     seeds: list[int] = Field(default_factory=list, description="fixed seeds the check passes to the submission")
     stage: str = "main"
+    withheld_when: dict[str, str] = Field(default_factory=dict, description="test id -> a finding of that test "
+                                          "(grader_core.checks.base.FINDINGS) that leaves this one without credit")
 
 
 class Suite(Strict):
@@ -153,6 +155,8 @@ class Suite(Strict):
     stages: dict[str, StageResources] = Field(default_factory=lambda: {"main": StageResources()})
     datasets: list[DatasetRef] = Field(default_factory=list)
     reference_solution: SuitePath | None = Field(None, description="path inside the suite's folder, relative to the suite file")
+    mutants: SuitePath | None = Field(None, description="planted bugs that prove the suite (grader_core/mutants.py): "
+                                      "a YAML file inside the suite's folder")
     tests: list[TestSpec] = Field(min_length=1)
 
     @property

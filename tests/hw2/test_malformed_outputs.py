@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 
 from grader_core.config import Settings
+from grader_core.mutants import Mutant, plant
 from grader_core.sandbox import Sandbox
 from grader_core.suite import LoadedSuite, load_suite
-from tests.conftest import REPO, SUITES, grade_folder, plant_bug, subsuite
+from tests.conftest import REPO, SUITES, grade_folder, subsuite
 
 REFERENCE = REPO / "test_suites" / "reference_solutions" / "hw2"
 CONDITIONAL_TESTS = {"p8_linear-parents", "p8_linear-sharing", "p8_linear-linear", "p8_linear-nll", "p8_linear-ancestral"}
@@ -41,7 +42,8 @@ def test_a_malformed_output_is_an_error_for_the_tests_that_read_it(case: str, p8
     bug = tmp_path / f"{case}.py"
     bug.write_text("from _reference import load_model as reference_load\n\n\ndef load_model(config, weights_dir):\n"
                    "    model = reference_load(config, weights_dir)\n" + textwrap.indent(change, "    ") + "\n    return model\n")
-    result = grade_folder(p8_linear, plant_bug(REFERENCE, "bn_digits.py", bug, tmp_path / "submission"), bwrap_sandbox, settings)
+    mutant = Mutant(id=case, replace="bn_digits.py", by=bug.name, loses=sorted(erroring))
+    result = grade_folder(p8_linear, plant(mutant, REFERENCE, tmp_path, None, tmp_path / "submission"), bwrap_sandbox, settings)
     statuses = {test.id: test.status for test in result.tests}
     assert {test_id for test_id, status in statuses.items() if status == "error"} == erroring, statuses
     assert all(status == "passed" for test_id, status in statuses.items() if test_id not in erroring), statuses
