@@ -1,5 +1,5 @@
-"""FastAPI dependencies: the database session, the signed-in user (session cookie or API token),
-role guards, and CSRF checks for every unsafe request made with the cookie."""
+"""FastAPI dependencies: the database session, the signed-in user (browser session or API token),
+role guards, and CSRF checks for every unsafe request made with the session cookie."""
 
 from __future__ import annotations
 
@@ -7,14 +7,14 @@ from collections.abc import AsyncIterator, Callable
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from grader_core.config import Settings
 
-from .db import Database, utcnow
-from .models import INSTRUCTOR_ROLES, STAFF_ROLES, ApiToken, User
-from .security import new_csrf_token, same_token, token_sha256
+from .db import Database
+from .models import INSTRUCTOR_ROLES, STAFF_ROLES, User
+from .security import new_csrf_token, same_token
+from .services import auth
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -40,6 +40,11 @@ AppSettings = Annotated[Settings, Depends(get_settings)]
 
 
 def csrf_token(request: Request) -> str:
+    """The token this request's forms must echo: the signed-in session's; before signing in, one kept
+    in the cookie (the login form's, so that no other site can sign a browser in to its own account)."""
+    signed_in = getattr(request.state, "csrf_token", None)
+    if signed_in is not None:
+        return signed_in
     token = request.session.get("csrf")
     if not token:
         token = request.session["csrf"] = new_csrf_token()
@@ -52,46 +57,53 @@ def _bearer(request: Request) -> str | None:
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 
-async def csrf_guard(request: Request) -> None:
-    """An unsafe request carried by the session cookie must echo the session's CSRF token
-    (form field ``csrf_token`` or header ``X-CSRF-Token``); API-token requests carry no cookie."""
-    if request.method in SAFE_METHODS or _bearer(request) is not None or "uid" not in request.session:
-        return
+def client_ip(request: Request) -> str:
+    """The caller's address as the server sees it (behind a proxy, uvicorn's --proxy-headers makes it
+    the client's)."""
+    return request.client.host if request.client else "unknown"
+
+
+def authenticated_user(request: Request, session: DB, settings: AppSettings) -> User | None:
+    """The user of the API token, or of the browser session the cookie names (whose CSRF token is
+    then kept on ``request.state`` for :func:`csrf_checked_user` and the pages' forms)."""
+    token = _bearer(request)
+    if token is not None:
+        user = auth.user_of_api_token(session, token, settings)
+        if user is None:
+            raise HTTPException(401, "invalid API token", headers={"WWW-Authenticate": "Bearer"})  # unknown, revoked or expired
+        return user
+    browser_session = auth.find_session(session, request.session.get("sid"))
+    if browser_session is not None:
+        request.state.csrf_token = browser_session.csrf_token
+    session.rollback()  # give the connection back while the request waits for its next step
+    return browser_session.user if browser_session is not None else None
+
+
+async def csrf_checked_user(request: Request, user: Annotated[User | None, Depends(authenticated_user)]) -> User | None:
+    """An unsafe request carried by the session cookie must echo the session's CSRF token (form field
+    ``csrf_token`` or header ``X-CSRF-Token``); API-token requests carry no cookie."""
+    expected = getattr(request.state, "csrf_token", None)
+    if request.method in SAFE_METHODS or expected is None:
+        return user
     given = request.headers.get("x-csrf-token")
     if given is None and request.headers.get("content-type", "").startswith(("multipart/form-data", "application/x-www-form-urlencoded")):
         field = (await request.form()).get("csrf_token")
         given = field if isinstance(field, str) else None
-    if not same_token(request.session.get("csrf"), given):
+    if not same_token(expected, given):
         raise HTTPException(403, "missing or wrong CSRF token; reload the page and try again")
+    return user
 
 
-def _authenticate(request: Request, session: Session) -> User | None:
-    token = _bearer(request)
-    if token is not None:
-        api_token = session.scalar(select(ApiToken).where(ApiToken.token_sha256 == token_sha256(token)))
-        if api_token is None or not api_token.user.is_active:
-            raise HTTPException(401, "invalid API token", headers={"WWW-Authenticate": "Bearer"})
-        api_token.last_used_at = utcnow()
-        session.commit()
-        return api_token.user
-    user_id = request.session.get("uid")
-    user = session.get(User, user_id) if isinstance(user_id, int) else None
-    session.rollback()  # give the connection back while the request waits for its next step
-    return user if user is not None and user.is_active else None
+CheckedUser = Annotated[User | None, Depends(csrf_checked_user)]
 
 
-CsrfChecked = Depends(csrf_guard)
-
-
-def api_user(request: Request, session: DB, _: None = CsrfChecked) -> User:
-    user = _authenticate(request, session)
+def api_user(user: CheckedUser) -> User:
     if user is None:
         raise HTTPException(401, "sign in or send an API token", headers={"WWW-Authenticate": "Bearer"})
     return user
 
 
-def page_user(request: Request, session: DB, _: None = CsrfChecked) -> User:
-    user = _authenticate(request, session)
+def page_user(user: CheckedUser) -> User:
     if user is None:
         raise LoginRequired()
     return user

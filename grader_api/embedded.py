@@ -22,7 +22,7 @@ from types import FrameType
 
 import uvicorn
 
-from grader_core.config import PROJECT_ROOT, Settings, get_settings, settings_env
+from grader_core.config import DEV_SECRET_KEY, PROJECT_ROOT, Settings, get_settings, settings_env
 from grader_core.logging_setup import configure_logging
 
 from .db import Database
@@ -33,7 +33,6 @@ from .services.demo import DemoAccount, seed, submit_examples
 log = logging.getLogger(__name__)
 
 DEFAULT_DATA_DIR = Path.home() / ".cache" / "dgm-grader" / "embedded"
-_DEV_SECRET = Settings.model_fields["secret_key"].default
 WORKER_STOP_S = 30.0
 
 
@@ -50,7 +49,7 @@ def embedded_settings(base: Settings, data_dir: Path, host: str, port: int) -> S
         "upload_dir": data_dir / "uploads",
         "artifact_dir": data_dir / "artifacts",
         "work_dir": data_dir / "work",
-        "secret_key": base.secret_key if base.secret_key != _DEV_SECRET else _saved_secret(data_dir / "secret_key"),
+        "secret_key": base.secret_key if base.secret_key != DEV_SECRET_KEY else _saved_secret(data_dir / "secret_key"),
         "public_url": f"http://{host}:{port}",
     })
 

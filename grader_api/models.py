@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, synonym
 
 from .db import UTCDateTime, utcnow
 
@@ -64,6 +64,36 @@ class ApiToken(Base):
     last_used_at: Mapped[datetime | None]
 
     user: Mapped[User] = relationship()
+
+
+class BrowserSession(Base):
+    """A signed-in browser. The cookie carries a random id and only its SHA-256 is stored, so signing
+    out (deleting the row) ends the session even for a copy of the cookie."""
+
+    __tablename__ = "sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    id_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))  # forms and unsafe requests of this session echo it
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+
+    user: Mapped[User] = relationship()
+
+
+class LoginAttempt(Base):
+    """A sign-in that failed, or is still being checked (a success deletes its row), kept for the
+    throttling window; in the database so that every API process counts the same attempts."""
+
+    __tablename__ = "login_attempts"
+    __table_args__ = (Index("ix_login_attempts_email_at", "email", "at"), Index("ix_login_attempts_ip_at", "ip", "at"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254))
+    ip: Mapped[str] = mapped_column(String(45))  # long enough for IPv6
+    at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class Course(Base):
@@ -146,6 +176,13 @@ class SuiteCheck(Base):
     requested_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     requested_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column()
+    # A job like a grading run (see worker.jobs): attempts capped, lost messages published again.
+    time_limit_s: Mapped[float] = mapped_column(Float)  # the worker's soft limit for this dry run
+    task_id: Mapped[str] = mapped_column(String(64))  # the only broker message allowed to run this check
+    claim_token: Mapped[str | None] = mapped_column(String(64))  # the attempt allowed to write the result
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    deadline_at: Mapped[datetime | None] = mapped_column()
+    enqueued_at = synonym("requested_at")  # named as on GradingRun, for the code both share
 
     @property
     def passed(self) -> bool:

@@ -3,10 +3,48 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated, Any
 
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
 
 from grader_core.results import Metric
+
+MAX_ID = 2**31 - 1  # PostgreSQL's integer: every id column
+
+
+def _without_nul(text: str) -> str:
+    if "\x00" in text:
+        raise ValueError("must not contain a NUL character")  # PostgreSQL cannot store one in a text column
+    return text
+
+
+# Every id a client sends (path, query, form or body): a larger one cannot name a row, and the database
+# refuses to compare with it.
+RowId = Annotated[int, Field(ge=1, le=MAX_ID)]
+# Text that reaches the database.
+PlainText = Annotated[str, AfterValidator(_without_nul)]
+Slug = Annotated[PlainText, Field(max_length=64)]  # an assignment's slug: its suite's id
+Identifier = Annotated[str, Field(max_length=100)]  # a test's or a rubric item's id in a suite
+
+
+class FieldErrorOut(BaseModel):
+    loc: list[str | int] = Field(description="where: path, query or body, then the field")
+    message: str
+
+
+class ErrorOut(BaseModel):
+    """The body of every error reply of the JSON API."""
+
+    detail: str = Field(description="what went wrong, in a sentence")
+    errors: list[FieldErrorOut] = Field(default_factory=list, description="the invalid fields, when the request was invalid (422)")
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorOut, "description": description} for status, description in {
+        400: "malformed request", 401: "not signed in", 403: "not allowed", 404: "not found (or not yours)",
+        409: "conflicts with the current state", 413: "too large", 422: "invalid input", 429: "too many requests",
+    }.items()
+}
 
 
 class UserOut(BaseModel):
@@ -17,13 +55,25 @@ class UserOut(BaseModel):
 
 
 class TokenRequest(BaseModel):
-    email: str
-    password: str
-    name: str = "command line"
+    email: PlainText = Field(max_length=254)
+    password: str = Field(max_length=1024)
+    name: PlainText = Field("command line", max_length=100)
 
 
 class TokenOut(BaseModel):
     token: str = Field(description="send as 'Authorization: Bearer <token>'; shown once")
+    id: int = Field(description="for DELETE /api/v1/tokens/{id}")
+    expires_at: datetime
+
+
+class TokenInfoOut(BaseModel):
+    """One of your API tokens (never the token itself: only its SHA-256 is kept)."""
+
+    id: int
+    name: str
+    created_at: datetime
+    last_used_at: datetime | None
+    expires_at: datetime
 
 
 class AnswerField(BaseModel):
@@ -116,8 +166,8 @@ class RegradeOut(BaseModel):
 
 
 class ManualGradeIn(BaseModel):
-    items: dict[str, float]
-    comment: str = ""
+    items: dict[Identifier, float] = Field(max_length=100)
+    comment: PlainText = Field("", max_length=10_000)
 
 
 class SuiteIssueOut(BaseModel):
@@ -138,7 +188,7 @@ class SuiteCheckOut(BaseModel):
 
 
 class PublishIn(BaseModel):
-    check_id: int = Field(description="a dry run whose reference earned every automatic point; its text is published")
+    check_id: RowId = Field(description="a dry run whose reference earned every automatic point; its text is published")
 
 
 class PublishOut(BaseModel):
@@ -148,7 +198,9 @@ class PublishOut(BaseModel):
 
 
 class RosterOut(BaseModel):
-    created: list[tuple[str, str]]
+    # Not tuple[str, str]: FastAPI writes that in a form OpenAPI 3.1 does not allow.
+    created: list[Annotated[list[str], Field(min_length=2, max_length=2)]] = Field(
+        description="[email, one-time password] of each account created")
     enrolled: int
     errors: list[str]
 

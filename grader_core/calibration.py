@@ -43,7 +43,9 @@ def record_calibration(loaded: LoadedSuite, result: GradingResult) -> Calibratio
         calibration = Calibration(suite_id=loaded.suite.id, suite_version=loaded.suite.version, calibrated_at=datetime.now(timezone.utc))
     for test in result.tests:
         if test.measured is not None and test.calibration_key is not None:
-            calibration.values.setdefault(test.calibration_key, {})[test.id] = test.measured
+            values = calibration.values.setdefault(test.calibration_key, {})
+            values[test.id] = test.measured
+            values.update({f"{test.id}/{name}": value for name, value in test.also_measured.items()})
     calibration.calibrated_at = datetime.now(timezone.utc)
     path = calibration_path(loaded)
     path.parent.mkdir(exist_ok=True)

@@ -151,6 +151,8 @@ def suite_calibrate(path: Path, backend: Backend = None, unsafe_no_sandbox: Unsa
     for test in result.tests:
         if test.measured is not None:
             typer.echo(f"  {test.id:<28} {test.measured:.6g}")
+            for name, value in test.also_measured.items():
+                typer.echo(f"  {test.id + '/' + name:<28} {value:.6g}")
     typer.echo(f"wrote {calibration_path(loaded)} ({sum(len(v) for v in calibration.values.values())} values)")
 
 

@@ -12,6 +12,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 _CACHE = Path.home() / ".cache" / "dgm-grader"  # the defaults: one user's development machine
+DEV_SECRET_KEY = "dev-only-change-me"
 
 
 class Settings(BaseSettings):
@@ -34,7 +35,7 @@ class Settings(BaseSettings):
     max_restarts_per_stage: int = Field(
         default=2,
         description="fresh sandboxes a stage may get after a crash mid-run (the probe in flight is charged, the rest "
-                    "run again)")
+                    "run again in what is left of the stage's time budget)")
 
     # Intake
     max_upload_bytes: int = Field(
@@ -57,8 +58,9 @@ class Settings(BaseSettings):
         description="SQLAlchemy URL of the database, e.g. `postgresql+psycopg://user:pw@host/db`")
     broker_url: str = Field(default="memory://", description="Celery broker URL, e.g. `redis://host:6379/0`")
     secret_key: str = Field(
-        default="dev-only-change-me",
-        description="signs session cookies; set a long random value in production")
+        default=DEV_SECRET_KEY,
+        description="signs session cookies; the API refuses to start with the default (the embedded mode makes "
+                    "its own)")
     upload_dir: Path = Field(default_factory=lambda: _CACHE / "uploads",
                              description="where uploads are kept (the API writes, workers read: share it)")
     artifact_dir: Path = Field(
@@ -69,11 +71,20 @@ class Settings(BaseSettings):
         description="the service's address as users reach it; `dgm-grader submit` uses it when given no --url")
     session_max_age_s: int = Field(default=8 * 3600, description="how long a sign-in lasts, in seconds")
     secure_cookies: bool = Field(default=False, description="send the session cookie over HTTPS only (set behind TLS)")
+    api_token_max_age_days: int = Field(
+        default=90, description="an API token stops working this many days after it was made")
+    login_failure_window_s: int = Field(
+        default=15 * 60, description="failed sign-ins are counted over this many seconds for the two limits below")
+    login_max_failures_per_account: int = Field(
+        default=10, description="failed sign-ins to one email within the window before it is refused for a while")
+    login_max_failures_per_ip: int = Field(
+        default=50, description="failed sign-ins from one address within the window before it is refused for a while")
     max_queued_runs_per_student: int = Field(
         default=3, description="a student's submissions waiting to be graded at once; more are refused with 429")
     max_grading_attempts: int = Field(
         default=3,
-        description="gradings of one run that may die (worker killed, out of memory) before the run is failed")
+        description="attempts at one grading run or dry run that may die (worker killed, out of memory) before it is "
+                    "failed")
     broker_visibility_timeout_s: int = Field(
         default=12 * 3600,
         description="Redis redelivers an unacknowledged run after this long; a suite that may run longer is refused")

@@ -2,8 +2,12 @@
 
 The normal path is a single sandbox run per submission and stage. When the run dies in the middle
 (a timeout, ``os._exit``, the memory limit), the probe that was in flight is charged with the failure
-and the probes not yet run are run again in a fresh sandbox, at most ``max_restarts`` times. A run
-that dies before the runner is ready (a broken import, say) fails every probe with that reason.
+and the probes not yet run are run again in a fresh sandbox, at most ``max_restarts_per_stage`` times.
+A run that dies before the runner is ready (a broken import, say) fails every probe with that reason.
+
+The stage's ``wall_seconds`` is one budget for all of its sandbox runs together: a resumption gets only
+what the runs before it left, and none once it is spent, so a submission holds a worker for at most
+its stages' budgets however it fails (``grader_api.services.suites.routing`` relies on this).
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from __future__ import annotations
 import json
 import logging
 import tempfile
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,6 +28,10 @@ from .sandbox import ResourceLimits, Sandbox, SandboxResult, SandboxSpec
 from .sandbox.runtime import runner_command
 
 log = logging.getLogger(__name__)
+
+# Less than this left of a stage's budget is not worth a fresh sandbox: it would be stopped while the
+# runner is still starting.
+MIN_RUN_S = 1.0
 
 
 @dataclass
@@ -55,10 +64,19 @@ class StagePlan:
 def execute_stage(plan: StagePlan, submission: Path, sandbox: Sandbox, settings: Settings, run_id: str) -> StageOutcome:
     result = StageOutcome(outcomes={})
     remaining = list(plan.probes)
+    budget_s = plan.limits.wall_seconds
+    deadline = time.monotonic() + budget_s
     for attempt in range(settings.max_restarts_per_stage + 1):
         if not remaining:
             break
-        run = _run_once(plan, remaining, submission, sandbox, settings, f"{run_id}-{plan.name}-{attempt}")
+        left_s = deadline - time.monotonic()
+        if left_s < MIN_RUN_S:
+            spent = f"the stage's time budget of {budget_s:g} s was spent"
+            result.problems.append(f"{spent}; {len(remaining)} probe(s) not run")
+            _fail(result, remaining, "not_run", f"not run: {spent}")
+            return result
+        limits = plan.limits.model_copy(update={"wall_seconds": left_s})
+        run = _run_once(plan, limits, remaining, submission, sandbox, settings, f"{run_id}-{plan.name}-{attempt}")
         result.runs.append(run)
         frames, garbled = decode_frames(run.output)
         if garbled:
@@ -102,7 +120,13 @@ def _fail(result: StageOutcome, probes: list[PlannedProbe], status: str, message
 
 
 def _run_once(
-    plan: StagePlan, probes: list[PlannedProbe], submission: Path, sandbox: Sandbox, settings: Settings, run_id: str
+    plan: StagePlan,
+    limits: ResourceLimits,
+    probes: list[PlannedProbe],
+    submission: Path,
+    sandbox: Sandbox,
+    settings: Settings,
+    run_id: str,
 ) -> SandboxResult:
     with tempfile.TemporaryDirectory(prefix="dgm-plan-") as scratch:
         plan_dir = Path(scratch)
@@ -119,11 +143,17 @@ def _run_once(
                 entry["inputs"] = f"inputs-{index}.npz"
                 np.savez(plan_dir / f"inputs-{index}.npz", allow_pickle=False, **planned.probe.arrays)
             entries.append(entry)
-        document = {"answers_file": plan.answers_file, "entry_module": plan.entry_module, "probes": entries}
+        document = {
+            "answers_file": plan.answers_file,
+            "entry_module": plan.entry_module,
+            "cpus": limits.cpus,  # so the runner can tell a student what a time limit allowed
+            "probes": entries,
+        }
         (plan_dir / "plan.json").write_text(json.dumps(document), encoding="utf-8")
         for path in plan_dir.iterdir():
             path.chmod(0o644)
         argv, mounts, env = runner_command(settings, submission, plan_dir)
-        spec = SandboxSpec(argv=argv, env=env, mounts=mounts, limits=plan.limits, run_id=run_id)
-        log.info("sandbox run %s: %d probes on %s", run_id, len(probes), sandbox.name)
+        spec = SandboxSpec(argv=argv, env=env, mounts=mounts, limits=limits, run_id=run_id)
+        log.info("sandbox run %s: %d probes on %s, %.0f s left of the stage's budget", run_id, len(probes), sandbox.name,
+                 limits.wall_seconds)
         return sandbox.run(spec)

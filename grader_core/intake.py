@@ -1,9 +1,11 @@
 """Turn an upload (a .zip, a folder, or one .py/.yaml/.ipynb file) into a clean submission folder.
 
 Everything is checked before a byte is written where it matters: no absolute paths, no ``..``, no
-links or device files, bounded file count and uncompressed size (zip bombs are measured while
-extracting, not trusted from the archive's headers), only files the suite allows, and the files it
-requires are present.
+links or device files, no encrypted members, no two members claiming the same path (``a`` and
+``./a``, or a file and a folder of one name), names the file system can hold, bounded entry and file
+counts and uncompressed size (zip bombs are measured while extracting, not trusted from the
+archive's headers), only files the suite allows, and the files it requires are present. A rejected
+upload leaves nothing behind: the destination folder is removed with whatever was written to it.
 """
 
 from __future__ import annotations
@@ -14,14 +16,34 @@ import io
 import os
 import shutil
 import stat
+import struct
+import uuid
 import zipfile
+import zlib
 from pathlib import Path, PurePosixPath
 
+from .quoting import quoted
 from .suite.schema import SubmissionSpec
 
 SINGLE_FILE_SUFFIXES = (".py", ".yaml", ".yml", ".ipynb")
 _IGNORED = ("__MACOSX/*", "*/.DS_Store", ".DS_Store", "*/__pycache__/*", "__pycache__/*", "*.pyc")
 _CHUNK = 1024 * 1024
+# An archive holds more entries than files: folders, and the litter archivers add (macOS writes a
+# ``__MACOSX/._name`` twin of every file and a ``.DS_Store`` per folder). Every entry counts,
+# skipped or not, so a million of them cost the grader no more than a few hundred.
+ENTRIES_PER_FILE = 3
+MAX_NAME_BYTES = 255  # one path component, as Linux file systems allow
+MAX_PATH_BYTES = 1024
+_LISTED_NAME_CHARS = 60  # of each name in a list of them, in an error message
+_ZIP_ENCRYPTED = 0x1  # general purpose flag bit 0
+# zipfile reads the whole central directory into memory (about 1 KB an entry) before a single entry
+# can be counted: a directory larger than the entry budget could need is refused unread. An entry
+# is 46 bytes, its name and its extra fields (timestamps, owners; a few dozen bytes in practice).
+_MAX_DIRECTORY_ENTRY_BYTES = 46 + MAX_PATH_BYTES + 256
+_END_OF_DIRECTORY = b"PK\x05\x06"
+_END_OF_DIRECTORY_MAX_BYTES = 22 + 0xFFFF  # the record and its comment
+_UNREADABLE_ZIP = (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError, zlib.error,
+                   UnicodeDecodeError)
 
 
 class IntakeError(ValueError):
@@ -29,9 +51,19 @@ class IntakeError(ValueError):
 
 
 def stage_submission(upload: Path, spec: SubmissionSpec, destination: Path) -> Path:
-    """Copy ``upload`` into the empty folder ``destination`` and check it against the suite."""
+    """Copy ``upload`` into the new folder ``destination`` and check it against the suite; on any
+    failure ``destination`` is removed again."""
     upload = Path(upload)
     destination.mkdir(parents=True, exist_ok=False)
+    try:
+        _stage(upload, spec, destination)
+    except BaseException:
+        shutil.rmtree(destination, ignore_errors=True)
+        raise
+    return destination
+
+
+def _stage(upload: Path, spec: SubmissionSpec, destination: Path) -> None:
     budget = _Budget(spec.max_files, spec.max_bytes)
     if upload.is_symlink():
         raise IntakeError("the upload is a symbolic link")
@@ -40,13 +72,13 @@ def stage_submission(upload: Path, spec: SubmissionSpec, destination: Path) -> P
     elif zipfile.is_zipfile(upload):
         _extract_zip(upload, destination, budget)
     elif upload.suffix.lower() in SINGLE_FILE_SUFFIXES:
-        name = _single_file_name(upload.name, spec)
-        _copy_file(upload, destination / name, budget)
+        budget.take_entry()
+        _copy_file(upload, destination / _single_file_name(upload.name, spec), budget)
     else:
-        raise IntakeError(f"unsupported upload {upload.name!r}: send a .zip, a folder, or a {'/'.join(SINGLE_FILE_SUFFIXES)} file")
+        raise IntakeError(f"unsupported upload {quoted(upload.name)}: send a .zip, a folder, "
+                          f"or a {'/'.join(SINGLE_FILE_SUFFIXES)} file")
     _unwrap_single_folder(destination, spec)
     _check_files(destination, spec)
-    return destination
 
 
 def zip_folder(folder: Path) -> bytes:
@@ -72,9 +104,17 @@ def submission_sha256(folder: Path) -> str:
 class _Budget:
     def __init__(self, max_files: int, max_bytes: int):
         self.files_left = max_files
+        self.entries_left = self.max_entries = ENTRIES_PER_FILE * max_files
         self.bytes_left = max_bytes
         self.max_files = max_files
         self.max_bytes = max_bytes
+
+    def take_entry(self, count: int = 1) -> None:
+        """Entries of the upload, whatever becomes of them (files, folders, skipped litter)."""
+        self.entries_left -= count
+        if self.entries_left < 0:
+            raise IntakeError(f"the upload has more than {self.max_entries} entries "
+                              "(folders and skipped files such as __MACOSX/ count too)")
 
     def take_file(self) -> None:
         self.files_left -= 1
@@ -90,52 +130,92 @@ class _Budget:
 def _safe_relative(name: str) -> PurePosixPath | None:
     """The member's path inside the submission, ``None`` for entries to skip; raises for hostile ones."""
     if "\\" in name or "\0" in name:
-        raise IntakeError(f"unsafe file name {name!r}")
-    path = PurePosixPath(name)
-    if path.is_absolute() or (path.parts and path.parts[0].endswith(":")):
-        raise IntakeError(f"absolute path in upload: {name!r}")
+        raise IntakeError(f"unsafe file name {quoted(name)}")
+    path = PurePosixPath(name)  # also drops "." parts and repeated or trailing slashes: "./a/" is "a"
+    if not path.parts:
+        raise IntakeError(f"an entry of the upload has no name ({quoted(name)})")
+    if path.is_absolute() or path.parts[0].endswith(":"):
+        raise IntakeError(f"absolute path in upload: {quoted(name)}")
     if ".." in path.parts:
-        raise IntakeError(f"path traversal in upload: {name!r}")
+        raise IntakeError(f"path traversal in upload: {quoted(name)}")
+    if len(os.fsencode(name)) > MAX_PATH_BYTES or any(len(os.fsencode(part)) > MAX_NAME_BYTES for part in path.parts):
+        raise IntakeError(f"file name too long (at most {MAX_NAME_BYTES} bytes a name, {MAX_PATH_BYTES} a path): "
+                          f"{quoted(name)}")
     if any(fnmatch.fnmatch(str(path), pattern) for pattern in _IGNORED):
         return None
     return path
 
 
 def _extract_zip(archive: Path, destination: Path, budget: _Budget) -> None:
+    if _central_directory_bytes(archive) > budget.max_entries * _MAX_DIRECTORY_ENTRY_BYTES:
+        budget.take_entry(budget.max_entries + 1)
     try:
         with zipfile.ZipFile(archive) as bundle:
-            for member in bundle.infolist():
-                relative = _safe_relative(member.filename)
-                if relative is None or member.is_dir():
-                    continue
-                kind = stat.S_IFMT(member.external_attr >> 16)  # 0 when the archiver stored no type
-                if kind == stat.S_IFLNK:
-                    raise IntakeError(f"symbolic link in upload: {member.filename!r}")
-                if kind not in (0, stat.S_IFREG):
-                    raise IntakeError(f"special file in upload: {member.filename!r}")
-                budget.take_file()
+            for member, relative in _files_to_extract(bundle.infolist(), budget):
                 target = destination / relative
                 target.parent.mkdir(parents=True, exist_ok=True)
                 with bundle.open(member) as source, _create(target) as sink:
                     while chunk := source.read(_CHUNK):
                         budget.take_bytes(len(chunk))
                         sink.write(chunk)
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError) as exc:
-        raise IntakeError(f"the zip file could not be read: {exc}") from None
+    except _UNREADABLE_ZIP as exc:
+        raise IntakeError(f"the zip file could not be read: {quoted(str(exc))}") from None
+
+
+def _central_directory_bytes(archive: Path) -> int:
+    """The size the end-of-central-directory record gives (found as zipfile finds it); 0 when there is
+    none, which zipfile then reports."""
+    with archive.open("rb") as file:
+        file.seek(0, os.SEEK_END)
+        file.seek(max(0, file.tell() - _END_OF_DIRECTORY_MAX_BYTES))
+        tail = file.read()
+    at = tail.rfind(_END_OF_DIRECTORY)
+    return struct.unpack_from("<I", tail, at + 12)[0] if 0 <= at <= len(tail) - 22 else 0
+
+
+def _files_to_extract(members: list[zipfile.ZipInfo], budget: _Budget) -> list[tuple[zipfile.ZipInfo, PurePosixPath]]:
+    """Every member checked before anything is written; the files to write, each with its path."""
+    files: set[PurePosixPath] = set()
+    folders: set[PurePosixPath] = set()
+    planned = []
+    for member in members:
+        budget.take_entry()
+        relative = _safe_relative(member.filename)
+        if relative is None:
+            continue
+        if relative in files or (not member.is_dir() and relative in folders) \
+                or any(parent in files for parent in relative.parents):
+            raise IntakeError(f"two entries of the upload have the same path: {quoted(str(relative))}")
+        folders.update(relative.parents)
+        if member.is_dir():
+            folders.add(relative)
+            continue
+        kind = stat.S_IFMT(member.external_attr >> 16)  # 0 when the archiver stored no type
+        if kind == stat.S_IFLNK:
+            raise IntakeError(f"symbolic link in upload: {quoted(member.filename)}")
+        if kind not in (0, stat.S_IFREG):
+            raise IntakeError(f"special file in upload: {quoted(member.filename)}")
+        if member.flag_bits & _ZIP_ENCRYPTED:
+            raise IntakeError(f"encrypted file in upload: {quoted(member.filename)}; zip it without a password")
+        budget.take_file()
+        files.add(relative)
+        planned.append((member, relative))
+    return planned
 
 
 def _copy_folder(folder: Path, destination: Path, budget: _Budget) -> None:
     for root, directories, files in os.walk(folder, followlinks=False):
         for name in directories + files:
+            budget.take_entry()
             path = Path(root) / name
             relative = _safe_relative(path.relative_to(folder).as_posix())
             mode = path.lstat().st_mode
             if stat.S_ISLNK(mode):
-                raise IntakeError(f"symbolic link in upload: {path.relative_to(folder)}")
+                raise IntakeError(f"symbolic link in upload: {quoted(str(path.relative_to(folder)))}")
             if relative is None or stat.S_ISDIR(mode):
                 continue
             if not stat.S_ISREG(mode):
-                raise IntakeError(f"special file in upload: {path.relative_to(folder)}")
+                raise IntakeError(f"special file in upload: {quoted(str(path.relative_to(folder)))}")
             _copy_file(path, destination / relative, budget)
 
 
@@ -168,10 +248,11 @@ def _unwrap_single_folder(destination: Path, spec: SubmissionSpec) -> None:
     """Students often zip the folder rather than its contents: lift a lone top-level folder."""
     entries = list(destination.iterdir())
     required = [file for file in (spec.answers_file, spec.entry_module) if file]
-    if len(entries) == 1 and entries[0].is_dir() and not any((destination / file).exists() for file in required):
-        inner = entries[0]
+    if len(entries) == 1 and entries[0].is_dir() and not any((destination / file).is_file() for file in required):
+        # Renamed first: the folder may hold an entry of its own name (hw1/hw1/...).
+        inner = entries[0].rename(destination / f".unwrapping-{uuid.uuid4().hex}")
         for child in list(inner.iterdir()):
-            shutil.move(str(child), destination / child.name)
+            child.rename(destination / child.name)
         inner.rmdir()
 
 
@@ -181,10 +262,10 @@ def _check_files(destination: Path, spec: SubmissionSpec) -> None:
         raise IntakeError("the upload is empty")
     not_allowed = [file for file in files if not any(fnmatch.fnmatch(file, pattern) for pattern in spec.allowed_files)]
     if not_allowed:
-        shown = ", ".join(not_allowed[:5]) + (" ..." if len(not_allowed) > 5 else "")
+        shown = ", ".join(quoted(file, _LISTED_NAME_CHARS) for file in not_allowed[:5]) + (" ..." if len(not_allowed) > 5 else "")
         raise IntakeError(f"files not accepted for this assignment: {shown} (accepted: {', '.join(spec.allowed_files)})")
     for required in [file for file in (spec.answers_file, spec.entry_module) if file]:
-        if not (destination / required).exists():
+        if not (destination / required).is_file():
             raise IntakeError(f"required file missing: {required}")
     for pattern in spec.required_files:
         if not any(fnmatch.fnmatch(file, pattern) for file in files):

@@ -86,15 +86,23 @@ def load_mutants(loaded: LoadedSuite) -> tuple[Path, list[Mutant]]:
     return path.parent, mutants
 
 
+def with_replaced_file(reference: Path, target: str, replacement: Path, folder: Path) -> Path:
+    """A copy of the reference solution whose ``target`` is ``replacement``; a replaced module stays
+    importable as ``_reference``, so the replacement changes only what it is about."""
+    shutil.copytree(reference, folder)
+    path = resolve_in_suite(folder, target)
+    if path.suffix == ".py":
+        shutil.copy(path, folder / "_reference.py")
+    shutil.copy(replacement, path)
+    return folder
+
+
 def plant(mutant: Mutant, reference: Path, mutants_dir: Path, answers_file: str | None, folder: Path) -> Path:
     """A copy of the reference solution with the mutant's one mistake in it."""
-    shutil.copytree(reference, folder)
     if mutant.replace is not None and mutant.by is not None:
-        target = resolve_in_suite(folder, mutant.replace)
-        if target.suffix == ".py":  # the bug imports what it does not change from the reference
-            shutil.copy(target, folder / "_reference.py")
-        shutil.copy(resolve_in_suite(mutants_dir, mutant.by), target)
-    elif mutant.edit is not None:
+        return with_replaced_file(reference, mutant.replace, resolve_in_suite(mutants_dir, mutant.by), folder)
+    shutil.copytree(reference, folder)
+    if mutant.edit is not None:
         target = resolve_in_suite(folder, mutant.edit.file)
         source = target.read_text(encoding="utf-8")
         if mutant.edit.old not in source:

@@ -213,6 +213,7 @@ def _score_test(
         measured=result.value,
         calibration_key=result.calibration_key,
         findings=list(result.findings),
+        also_measured=result.also_measured,
         images=[ImageArtifact(name=name, png=png) for name, png in result.images.items()],
     )
 

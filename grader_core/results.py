@@ -43,6 +43,7 @@ class TestResult(BaseModel):
     measured: float | None = Field(None, description="the quantity the check measured (NLL, FID...)")
     calibration_key: str | None = Field(None, description="checksum of the data it was measured on")
     findings: list[str] = Field(default_factory=list, description="facts other tests act on (checks.base.FINDINGS)")
+    also_measured: dict[str, float] = Field(default_factory=dict, description="more calibrated quantities, by name")
     images: list[ImageArtifact] = Field(default_factory=list, exclude=True)
 
 

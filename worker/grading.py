@@ -1,4 +1,5 @@
-"""Grade one run, exactly once, with the database as the source of truth.
+"""Grade one run, exactly once, with the database as the source of truth (a job as ``worker.jobs``
+describes: attempts capped, results written only by the attempt holding the claim).
 
 1. Claim (one transaction, row locked): a run already finished, or one whose current message is
    another, is left alone; a claim counts an attempt and gives up after ``max_grading_attempts``
@@ -11,9 +12,7 @@ from __future__ import annotations
 
 import logging
 import os
-import uuid
 from dataclasses import dataclass
-from datetime import timedelta
 from pathlib import Path
 
 from celery.exceptions import SoftTimeLimitExceeded
@@ -21,7 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from grader_api.db import utcnow
-from grader_api.models import FINISHED, Artifact, GradingRun, Submission, TestResultRow
+from grader_api.models import Artifact, GradingRun, Submission, TestResultRow
 from grader_api.services.suites import load_version
 from grader_core.config import Settings
 from grader_core.intake import IntakeError
@@ -30,7 +29,7 @@ from grader_core.results import GradingResult
 from grader_core.sandbox import Sandbox, select_sandbox
 
 from .gpus import my_gpu
-from .queueing import DEADLINE_SLACK_S, hard_limit
+from .jobs import Admission, admit, gave_up, holds_claim, start_attempt
 from .runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -67,30 +66,25 @@ def execute_run(rt: Runtime, run_id: int, task_id: str, hostname: str) -> str:
 def claim_run(rt: Runtime, run_id: int, task_id: str, hostname: str) -> Claim | None:
     with rt.db.session() as session, session.begin():
         run = _locked(session, run_id)
-        if run is None or run.status in FINISHED:
-            log.info("run %s: nothing to do (%s)", run_id, "missing" if run is None else run.status)
+        if run is None:
+            log.info("run %s: nothing to do (deleted)", run_id)
             return None
-        if run.task_id != task_id:
-            log.info("run %s: message %s is stale (current %s)", run_id, task_id, run.task_id)
-            return None
-        if run.attempts >= rt.settings.max_grading_attempts:
-            _finish(session, run, "failed", f"gave up after {run.attempts} attempts: the grading process died each time "
-                                            "(out of memory, or killed)")
+        admission = admit(run, task_id, rt.settings.max_grading_attempts)
+        if admission is Admission.GIVE_UP:
+            _finish(session, run, "failed", gave_up(run, "the grading process"))
+        if admission is not Admission.RUN:
             return None
         now = utcnow()
         gpu = my_gpu(rt.settings) if run.queue == "gpu" else None
-        run.attempts += 1
-        run.status = "running"
-        run.claim_token = uuid.uuid4().hex
+        token = start_attempt(run, run.suite_version.time_limit_s, now)
         run.worker = hostname
         run.worker_pid = os.getpid()
         run.gpu_id = gpu
         run.started_at = now
         run.current_stage = ", ".join(load_version(run.suite_version).suite.stages)
-        run.deadline_at = now + timedelta(seconds=hard_limit(run.suite_version.time_limit_s) + DEADLINE_SLACK_S)
         run.submission.status = "running"
         log.info("run %s: attempt %s on %s pid %s", run_id, run.attempts, hostname, run.worker_pid)
-        return Claim(run.id, run.claim_token, Path(run.submission.stored_path), gpu)
+        return Claim(run.id, token, Path(run.submission.stored_path), gpu)
 
 
 def record_result(rt: Runtime, claim: Claim, result: GradingResult) -> str:
@@ -156,10 +150,7 @@ def _locked(session: Session, run_id: int) -> GradingRun | None:
 
 def _current_claim(session: Session, claim: Claim) -> GradingRun | None:
     run = _locked(session, claim.run_id)
-    if run is None or run.status != "running" or run.claim_token != claim.token:
-        log.warning("run %s: attempt %s lost its claim; its result is discarded", claim.run_id, claim.token[:8])
-        return None
-    return run
+    return run if holds_claim(run, claim.token) else None
 
 
 _sandboxes: dict[tuple[str, str], Sandbox] = {}

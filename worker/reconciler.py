@@ -1,7 +1,8 @@
-"""PostgreSQL, not the broker, is the source of truth. The reconciler publishes again every run
-that the broker no longer holds: queued runs whose message is gone (a Redis restart without
-persistence, a publish that failed) and running runs past their deadline (a worker lost whole).
-Each re-published run gets a new task id, so a stale message that still turns up does nothing."""
+"""PostgreSQL, not the broker, is the source of truth. The reconciler publishes again every job (a
+grading run or a dry run, ``worker.jobs``) that the broker no longer holds: queued jobs whose message
+is gone (a Redis restart without persistence, a publish that failed) and running jobs past their
+deadline (a worker lost whole). Each re-published job gets a new task id, so a stale message that
+still turns up does nothing."""
 
 from __future__ import annotations
 
@@ -9,25 +10,36 @@ import json
 import logging
 import signal
 import threading
-import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from celery import Celery
 from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import Session
 
 from grader_api.db import utcnow
-from grader_api.models import GradingRun
+from grader_api.models import GradingRun, SuiteCheck
 from grader_core.config import Settings
 
 from .celery_app import PRIORITY_STEPS, QUEUES, configure, is_redis
+from .jobs import describe, requeue
 from .periodic import PeriodicThread, run_every
-from .queueing import enqueue
+from .queueing import enqueue, enqueue_dry_run
 from .runtime import Runtime, get_runtime
 
 log = logging.getLogger(__name__)
 
 PUBLISH_GRACE_S = 15.0  # a run committed this recently may not have been published yet
 _REDIS_PRIORITY_SEP = "\x06\x16"
+
+JobRow = TypeVar("JobRow", GradingRun, SuiteCheck)
+
+
+@dataclass(frozen=True)
+class Republished:
+    runs: list[int]
+    dry_runs: list[int]
 
 
 def broker_task_ids(app: Celery) -> set[str] | None:
@@ -45,29 +57,37 @@ def broker_task_ids(app: Celery) -> set[str] | None:
         return ids
 
 
-def reconcile(rt: Runtime, app: Celery, now: datetime | None = None, in_broker: set[str] | None = None) -> list[int]:
-    """Re-publish lost runs; returns their ids. ``in_broker=set()`` says the broker is known empty."""
+def reconcile(rt: Runtime, app: Celery, now: datetime | None = None, in_broker: set[str] | None = None) -> Republished:
+    """Re-publish lost runs and dry runs; returns their ids. ``in_broker=set()`` says the broker is known empty."""
     now = now or utcnow()
     if in_broker is None:
         in_broker = broker_task_ids(app)
-    lost_running = and_(GradingRun.status == "running", GradingRun.deadline_at < now)
-    conditions = [lost_running]
-    if in_broker is not None:
-        conditions.append(and_(GradingRun.status == "queued", GradingRun.enqueued_at < now - timedelta(seconds=PUBLISH_GRACE_S)))
-    requeued: list[tuple[GradingRun, float]] = []
     with rt.db.session() as session, session.begin():
-        runs = session.scalars(select(GradingRun).where(or_(*conditions)).order_by(GradingRun.id).with_for_update(skip_locked=True))
+        runs = _requeue_lost(session, GradingRun, now, in_broker)
         for run in runs:
-            if run.status == "queued" and in_broker is not None and run.task_id in in_broker:
-                continue
-            log.warning("run %s is %s but lost by the broker; publishing it again", run.id, run.status)
-            run.status = "queued"
-            run.task_id = uuid.uuid4().hex
             run.submission.status = "queued"
-            requeued.append((run, run.suite_version.time_limit_s))
-    for run, soft_limit in requeued:
+        soft_limits = [run.suite_version.time_limit_s for run in runs]
+        checks = _requeue_lost(session, SuiteCheck, now, in_broker)
+    for run, soft_limit in zip(runs, soft_limits):
         enqueue(run, soft_limit)
-    return [run.id for run, _ in requeued]
+    for check in checks:
+        enqueue_dry_run(check)
+    return Republished(runs=[run.id for run in runs], dry_runs=[check.id for check in checks])
+
+
+def _requeue_lost(session: Session, model: type[JobRow], now: datetime, in_broker: set[str] | None) -> list[JobRow]:
+    """Jobs of ``model`` the broker lost, each made to wait again under a new task id (rows locked;
+    a row another reconciler holds is left to it). Without ``in_broker``, only running jobs past
+    their deadline can be told lost."""
+    conditions = [and_(model.status == "running", model.deadline_at < now)]
+    if in_broker is not None:
+        conditions.append(and_(model.status == "queued", model.enqueued_at < now - timedelta(seconds=PUBLISH_GRACE_S)))
+    found = session.scalars(select(model).where(or_(*conditions)).order_by(model.id).with_for_update(skip_locked=True))
+    lost = [job for job in found if not (job.status == "queued" and in_broker is not None and job.task_id in in_broker)]
+    for job in lost:
+        log.warning("%s is %s but lost by the broker; publishing it again", describe(job), job.status)
+        requeue(job)
+    return lost
 
 
 def reconciler_thread(rt: Runtime, app: Celery) -> PeriodicThread:

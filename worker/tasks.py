@@ -13,6 +13,6 @@ def grade_run(self, run_id: int) -> str:  # type: ignore[no-untyped-def]
     return execute_run(get_runtime(), run_id, self.request.id, self.request.hostname or "worker")
 
 
-@app.task(name="dgm.dry_run_suite", acks_late=True, reject_on_worker_lost=True)
-def dry_run_suite(check_id: int) -> str:
-    return execute_dry_run(get_runtime(), check_id)
+@app.task(name="dgm.dry_run_suite", bind=True, acks_late=True, reject_on_worker_lost=True)
+def dry_run_suite(self, check_id: int) -> str:  # type: ignore[no-untyped-def]
+    return execute_dry_run(get_runtime(), check_id, self.request.id)

@@ -5,28 +5,27 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, TypeVar
 
-from fastapi import APIRouter, File, Form, HTTPException, UploadFile
+from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import FileResponse, PlainTextResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
-from ..db import utcnow
-from ..deps import DB, ApiInstructor, ApiStaff, ApiUser, AppSettings
-from ..models import ApiToken, Artifact, Course, GradingRun, Submission, User
+from ..deps import DB, ApiInstructor, ApiStaff, ApiUser, AppSettings, client_ip
+from ..models import Course, Submission
 from ..schemas import (
-    AssignmentOut, AssignmentStatsOut, GradebookOut, ManualGradeIn, PublishIn, PublishOut, QueueOut, RegradeOut,
-    RosterOut, SubmissionOut, SuiteCheckOut, TokenOut, TokenRequest, UserOut,
+    ERROR_RESPONSES, AssignmentOut, AssignmentStatsOut, GradebookOut, Identifier, ManualGradeIn, PublishIn, PublishOut,
+    QueueOut, RegradeOut, RosterOut, RowId, Slug, SubmissionOut, SuiteCheckOut, TokenInfoOut, TokenOut, TokenRequest,
+    UserOut,
 )
-from ..security import new_api_token, verify_password
 from ..services import gradebook as gradebook_service
-from ..services import manual, monitor, roster, submissions, suite_workflow, views
+from ..services import auth, manual, monitor, roster, submissions, suite_workflow, views
 from ..services.answers import answers_yaml
 from ..services.assignments import AssignmentSettings, update_settings
 from ..services.suites import load_version
-from ..services.visibility import visible_to_student
-from .common import file_chunks, submit_chunks
+from .common import UPLOAD_BODY, submit_file
 
-router = APIRouter(prefix="/api/v1", tags=["api"])
+router = APIRouter(prefix="/api/v1", tags=["api"], responses=ERROR_RESPONSES)
 
 T = TypeVar("T")
 
@@ -39,15 +38,32 @@ def _released(session: Session, value: T) -> T:
 
 
 @router.post("/tokens", response_model=TokenOut)
-def create_token(body: TokenRequest, session: DB) -> TokenOut:
-    """Trade an email and password for an API token (``dgm-grader submit`` uses it)."""
-    user = session.scalar(select(User).where(User.email == body.email.lower()))
-    if user is None or not user.is_active or not verify_password(user.password_hash, body.password):
-        raise HTTPException(401, "wrong email or password")
-    token, digest = new_api_token()
-    session.add(ApiToken(user_id=user.id, token_sha256=digest, name=body.name[:100]))
-    session.commit()
-    return TokenOut(token=token)
+def create_token(body: TokenRequest, request: Request, session: DB, settings: AppSettings) -> TokenOut:
+    """Trade an email and password for an API token (``dgm-grader submit`` uses it); 429 after too
+    many failed sign-ins to the account or from the address."""
+    try:
+        user = auth.sign_in(session, body.email, body.password, client_ip(request), settings)
+    except auth.SignInRefused as refused:
+        retry = {"Retry-After": str(refused.retry_after_s)} if refused.retry_after_s is not None else None
+        raise HTTPException(refused.status_code, str(refused), headers=retry) from None
+    token, api_token = auth.create_api_token(session, user, body.name)
+    return TokenOut(token=token, id=api_token.id, expires_at=auth.api_token_expires_at(api_token, settings))
+
+
+@router.get("/tokens", response_model=list[TokenInfoOut])
+def list_tokens(user: ApiUser, session: DB, settings: AppSettings) -> list[TokenInfoOut]:
+    """Your API tokens, for finding the one to revoke."""
+    return _released(session, [
+        TokenInfoOut(id=t.id, name=t.name, created_at=t.created_at, last_used_at=t.last_used_at,
+                     expires_at=auth.api_token_expires_at(t, settings))
+        for t in auth.api_tokens_of(session, user)])
+
+
+@router.delete("/tokens/{token_id}", status_code=204)
+def revoke_token(token_id: RowId, user: ApiUser, session: DB) -> None:
+    """Revoke one of your own API tokens (the one sending this request too, if it is that one)."""
+    if not auth.revoke_api_token(session, user, token_id):
+        raise HTTPException(404, "no such token")
 
 
 @router.get("/me", response_model=UserOut)
@@ -60,22 +76,23 @@ def list_assignments(user: ApiUser, session: DB) -> list[AssignmentOut]:
     return [views.assignment_out(session, a, user) for a in views.assignments_for(session, user)]
 
 
-@router.post("/assignments/{slug}/submissions", response_model=SubmissionOut, status_code=201)
-def submit_upload(slug: str, file: Annotated[UploadFile, File()], user: ApiUser, session: DB, settings: AppSettings) -> SubmissionOut:
-    assignment = views.find_assignment(session, slug, user)
-    run = submit_chunks(session, assignment, user, file_chunks(file.file), file.filename or "upload", settings)
-    return _released(session, views.submission_out(session, run.submission, user))
+@router.post("/assignments/{slug}/submissions", response_model=SubmissionOut, status_code=201, openapi_extra=UPLOAD_BODY)
+async def submit_upload(slug: Slug, request: Request, user: ApiUser, session: DB, settings: AppSettings) -> SubmissionOut:
+    """The multipart field ``file``: a .zip, or one .py/.yaml/.ipynb file."""
+    run = await submit_file(request, session, slug, user, settings)
+    return await run_in_threadpool(lambda: _released(session, views.submission_out(session, run.submission, user)))
 
 
 @router.post("/assignments/{slug}/answers", response_model=SubmissionOut, status_code=201)
-def submit_answers(slug: str, answers: dict[str, str], user: ApiUser, session: DB, settings: AppSettings) -> SubmissionOut:
+def submit_answers(slug: Slug, answers: dict[str, str], user: ApiUser, session: DB, settings: AppSettings) -> SubmissionOut:
     """Answer-only homework: the answers by key (``{"q1.alpha": "1/(2*pi)"}``), as the generated form sends."""
     assignment = views.find_assignment(session, slug, user)
     spec = load_version(assignment.current_suite).suite.submission if assignment.current_suite else None
     if spec is None or not spec.answers_file or not spec.answers:
         raise HTTPException(409, "this assignment takes a file upload, not a form")
+    limit = submissions.admit_upload(session, assignment, user, settings)
     data = answers_yaml(spec.answers, answers)
-    run = submit_chunks(session, assignment, user, [data], spec.answers_file, settings)
+    run = submissions.submit_upload(session, assignment, user, [data], spec.answers_file, settings, limit)
     return _released(session, views.submission_out(session, run.submission, user))
 
 
@@ -86,34 +103,28 @@ def my_submissions(user: ApiUser, session: DB) -> list[SubmissionOut]:
 
 
 @router.get("/submissions/{submission_id}", response_model=SubmissionOut)
-def get_submission(submission_id: int, user: ApiUser, session: DB) -> SubmissionOut:
+def get_submission(submission_id: RowId, user: ApiUser, session: DB) -> SubmissionOut:
     return _released(session, views.submission_out(session, views.find_submission(session, submission_id, user), user))
 
 
-@router.get("/artifacts/{artifact_id}")
-def get_artifact(artifact_id: int, user: ApiUser, session: DB) -> FileResponse:
-    artifact = session.get(Artifact, artifact_id)
-    if artifact is None:
-        raise HTTPException(404, "no such artifact")
-    run = session.get_one(GradingRun, artifact.run_id)
-    submission = views.find_submission(session, run.submission_id, user)
-    if not user.is_staff:
-        test = next((t for t in run.tests if t.test_id == artifact.test_id), None)
-        if artifact.kind == "log" or test is None or not visible_to_student(test.visibility, submission.assignment, utcnow()):
-            raise HTTPException(404, "no such artifact")
+@router.get("/artifacts/{artifact_id}", response_class=FileResponse)
+def get_artifact(artifact_id: RowId, user: ApiUser, session: DB) -> FileResponse:
+    artifact = views.find_artifact(session, artifact_id, user)
     return FileResponse(Path(artifact.path), media_type=artifact.content_type)
 
 
 # --- staff ---------------------------------------------------------------------------------------
 
-@router.get("/gradebook.csv", response_class=PlainTextResponse)
-def gradebook_csv(course_id: int, user: ApiStaff, session: DB) -> PlainTextResponse:
+# Not response_class=PlainTextResponse: FastAPI would then declare the errors, which are JSON, as text.
+@router.get("/gradebook.csv",
+            responses={200: {"description": "one row per student", "content": {"text/csv": {"schema": {"type": "string"}}}}})
+def gradebook_csv(course_id: RowId, user: ApiStaff, session: DB) -> PlainTextResponse:
     book = gradebook_service.gradebook(session, course_id)
     return PlainTextResponse(gradebook_service.gradebook_csv(book), media_type="text/csv")
 
 
 @router.get("/courses/{course_id}/gradebook", response_model=GradebookOut)
-def gradebook(course_id: int, user: ApiStaff, session: DB) -> GradebookOut:
+def gradebook(course_id: RowId, user: ApiStaff, session: DB) -> GradebookOut:
     """The TA dashboard's data: every enrolled student x every assignment, by each assignment's grade policy."""
     if session.get(Course, course_id) is None:
         raise HTTPException(404, "no such course")
@@ -121,7 +132,7 @@ def gradebook(course_id: int, user: ApiStaff, session: DB) -> GradebookOut:
 
 
 @router.get("/assignments/{slug}/stats", response_model=AssignmentStatsOut)
-def assignment_stats(slug: str, user: ApiStaff, session: DB) -> AssignmentStatsOut:
+def assignment_stats(slug: Slug, user: ApiStaff, session: DB) -> AssignmentStatsOut:
     """The score histogram and per-test pass rates of an assignment."""
     assignment = views.find_assignment(session, slug, user)
     book = gradebook_service.gradebook(session, assignment.course_id)
@@ -137,13 +148,13 @@ def queue(user: ApiStaff, session: DB) -> QueueOut:
 
 
 @router.post("/submissions/{submission_id}/regrade", response_model=RegradeOut)
-def regrade_one(submission_id: int, user: ApiStaff, session: DB) -> RegradeOut:
+def regrade_one(submission_id: RowId, user: ApiStaff, session: DB) -> RegradeOut:
     submission = views.find_submission(session, submission_id, user)
     return RegradeOut(run_ids=[r.id for r in submissions.regrade(session, [submission], user)])
 
 
 @router.post("/assignments/{slug}/regrade", response_model=RegradeOut)
-def regrade_many(slug: str, user: ApiStaff, session: DB, student_id: int | None = None) -> RegradeOut:
+def regrade_many(slug: Slug, user: ApiStaff, session: DB, student_id: RowId | None = None) -> RegradeOut:
     """Every submission of the assignment, or of one student when ``student_id`` is given."""
     assignment = views.find_assignment(session, slug, user)
     query = select(Submission).where(Submission.assignment_id == assignment.id)
@@ -153,7 +164,7 @@ def regrade_many(slug: str, user: ApiStaff, session: DB, student_id: int | None 
 
 
 @router.post("/submissions/{submission_id}/manual-grades/{test_id}", response_model=SubmissionOut)
-def grade_manually(submission_id: int, test_id: str, body: ManualGradeIn, user: ApiStaff, session: DB) -> SubmissionOut:
+def grade_manually(submission_id: RowId, test_id: Identifier, body: ManualGradeIn, user: ApiStaff, session: DB) -> SubmissionOut:
     submission = views.find_submission(session, submission_id, user)
     manual.save_grade(session, submission, test_id, body.items, body.comment, user)
     session.commit()
@@ -170,7 +181,7 @@ def check_suite(yaml_text: Annotated[str, Form()], user: ApiInstructor, session:
 
 
 @router.get("/suites/checks/{check_id}", response_model=SuiteCheckOut)
-def suite_check_status(check_id: int, user: ApiInstructor, session: DB) -> SuiteCheckOut:
+def suite_check_status(check_id: RowId, user: ApiInstructor, session: DB) -> SuiteCheckOut:
     return _released(session, suite_workflow.check_out(suite_workflow.find_check(session, check_id)))
 
 
@@ -182,7 +193,7 @@ def publish_suite(body: PublishIn, user: ApiInstructor, session: DB, settings: A
 
 
 @router.put("/assignments/{slug}/settings", response_model=AssignmentOut)
-def edit_settings(slug: str, body: AssignmentSettings, user: ApiInstructor, session: DB) -> AssignmentOut:
+def edit_settings(slug: Slug, body: AssignmentSettings, user: ApiInstructor, session: DB) -> AssignmentOut:
     assignment = views.find_assignment(session, slug, user)
     update_settings(session, assignment, body, user)
     session.commit()
@@ -190,7 +201,7 @@ def edit_settings(slug: str, body: AssignmentSettings, user: ApiInstructor, sess
 
 
 @router.post("/courses/{course_id}/roster", response_model=RosterOut)
-def import_roster(course_id: int, csv_text: Annotated[str, Form()], user: ApiInstructor, session: DB) -> RosterOut:
+def import_roster(course_id: RowId, csv_text: Annotated[str, Form()], user: ApiInstructor, session: DB) -> RosterOut:
     course = session.get(Course, course_id)
     if course is None:
         raise HTTPException(404, "no such course")

@@ -11,15 +11,16 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from sqlalchemy import select
 
+from grader_core.suite.loader import MAX_SUITE_BYTES
+
 from ..deps import DB, AppSettings, PageInstructor
 from ..models import Course
+from ..schemas import RowId, Slug
 from ..services import roster, suite_workflow, views
 from ..services.assignments import AssignmentSettings, update_settings
 from ..templating import templates
 
 router = APIRouter(prefix="/instructor", include_in_schema=False)
-
-_MAX_SUITE_BYTES = 1024 * 1024
 
 
 @router.get("/suites", response_class=HTMLResponse)
@@ -32,7 +33,8 @@ def suites_page(request: Request, user: PageInstructor, session: DB) -> Response
 @router.post("/suites/check", response_class=HTMLResponse)
 def check_suite(request: Request, user: PageInstructor, session: DB, settings: AppSettings,
                 file: Annotated[UploadFile, File()]) -> Response:
-    text = file.file.read(_MAX_SUITE_BYTES + 1).decode("utf-8", errors="replace")[:_MAX_SUITE_BYTES]
+    # One byte past the limit, uncut, for validation to refuse as too large rather than misread.
+    text = file.file.read(MAX_SUITE_BYTES + 1).decode("utf-8", errors="replace")
     result = suite_workflow.check(session, text, settings, user)
     if result.check_id is not None:
         return RedirectResponse(f"/instructor/suites/checks/{result.check_id}", status_code=303)
@@ -42,7 +44,7 @@ def check_suite(request: Request, user: PageInstructor, session: DB, settings: A
 
 
 @router.get("/suites/checks/{check_id}", response_class=HTMLResponse)
-def suite_check_page(check_id: int, request: Request, user: PageInstructor, session: DB) -> Response:
+def suite_check_page(check_id: RowId, request: Request, user: PageInstructor, session: DB) -> Response:
     result = suite_workflow.check_out(suite_workflow.find_check(session, check_id))
     return templates.TemplateResponse(request, "instructor_suites.html",
                                       {"user": user, "assignments": views.assignments_for(session, user), "check": result,
@@ -51,7 +53,7 @@ def suite_check_page(check_id: int, request: Request, user: PageInstructor, sess
 
 @router.post("/suites/publish", response_class=HTMLResponse)
 def publish_suite(request: Request, user: PageInstructor, session: DB, settings: AppSettings,
-                  check_id: Annotated[int, Form()]) -> Response:
+                  check_id: Annotated[RowId, Form()]) -> Response:
     version, slug = suite_workflow.publish_checked(session, check_id, settings, user)
     return templates.TemplateResponse(request, "instructor_suites.html", {
         "user": user, "assignments": views.assignments_for(session, user), "check": None,
@@ -60,13 +62,13 @@ def publish_suite(request: Request, user: PageInstructor, session: DB, settings:
 
 
 @router.get("/assignments/{slug}/settings", response_class=HTMLResponse)
-def settings_page(slug: str, request: Request, user: PageInstructor, session: DB) -> Response:
+def settings_page(slug: Slug, request: Request, user: PageInstructor, session: DB) -> Response:
     assignment = views.find_assignment(session, slug, user)
     return templates.TemplateResponse(request, "instructor_settings.html", {"user": user, "a": assignment, "errors": []})
 
 
 @router.post("/assignments/{slug}/settings", response_class=HTMLResponse)
-async def save_settings(slug: str, request: Request, user: PageInstructor, session: DB) -> Response:
+async def save_settings(slug: Slug, request: Request, user: PageInstructor, session: DB) -> Response:
     assignment = views.find_assignment(session, slug, user)
     form = await request.form()
     try:

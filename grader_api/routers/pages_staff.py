@@ -3,12 +3,17 @@ regrades, manual grading, CSV export."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
+from pydantic import ValidationError
 from sqlalchemy import select
 
 from ..deps import DB, PageStaff
 from ..models import Course, Submission
+from ..schemas import Identifier, ManualGradeIn, RowId, Slug
 from ..services import gradebook, manual, monitor, submissions, views
 from ..services.suites import load_version
 from ..templating import templates
@@ -38,7 +43,7 @@ def gradebook_csv(user: PageStaff, session: DB) -> Response:
 
 
 @router.get("/assignments/{slug}", response_class=HTMLResponse)
-def assignment_stats(slug: str, request: Request, user: PageStaff, session: DB) -> Response:
+def assignment_stats(slug: Slug, request: Request, user: PageStaff, session: DB) -> Response:
     assignment = views.find_assignment(session, slug, user)
     book = gradebook.gradebook(session, assignment.course_id)
     stats = gradebook.assignment_stats(session, assignment, book)
@@ -51,7 +56,7 @@ def queue(request: Request, user: PageStaff, session: DB) -> Response:
 
 
 @router.get("/submissions/{submission_id}", response_class=HTMLResponse)
-def submission(submission_id: int, request: Request, user: PageStaff, session: DB) -> Response:
+def submission(submission_id: RowId, request: Request, user: PageStaff, session: DB) -> Response:
     found = views.find_submission(session, submission_id, user)
     run = submissions.latest_run(session, found.id)
     version = run.suite_version if run else found.assignment.current_suite
@@ -63,29 +68,35 @@ def submission(submission_id: int, request: Request, user: PageStaff, session: D
 
 
 @router.post("/submissions/{submission_id}/regrade")
-def regrade_one(submission_id: int, user: PageStaff, session: DB) -> Response:
+def regrade_one(submission_id: RowId, user: PageStaff, session: DB) -> Response:
     found = views.find_submission(session, submission_id, user)
     submissions.regrade(session, [found], user)
     return RedirectResponse(f"/staff/submissions/{submission_id}", status_code=303)
 
 
 @router.post("/assignments/{slug}/regrade")
-async def regrade_many(slug: str, request: Request, user: PageStaff, session: DB) -> Response:
-    """All submissions of the assignment, or one student's (form field ``student_id``)."""
+def regrade_many(slug: Slug, user: PageStaff, session: DB, student_id: Annotated[RowId | None, Form()] = None) -> Response:
+    """All submissions of the assignment, or one student's (form field ``student_id``; blank for all)."""
     assignment = views.find_assignment(session, slug, user)
-    student = (await request.form()).get("student_id")
     query = select(Submission).where(Submission.assignment_id == assignment.id)
-    if isinstance(student, str) and student.isdigit():
-        query = query.where(Submission.user_id == int(student))
+    if student_id is not None:
+        query = query.where(Submission.user_id == student_id)
     submissions.regrade(session, session.scalars(query).all(), user)
     return RedirectResponse("/staff/queue", status_code=303)
 
 
 @router.post("/submissions/{submission_id}/manual/{test_id}")
-async def grade_manually(submission_id: int, test_id: str, request: Request, user: PageStaff, session: DB) -> Response:
+async def grade_manually(submission_id: RowId, test_id: Identifier, request: Request, user: PageStaff, session: DB) -> Response:
+    """The form's fields ``item:<rubric item>`` (blank for 0) and ``comment``, checked as the API's body is."""
     found = views.find_submission(session, submission_id, user)
     form = await request.form()
-    items = {key.removeprefix("item:"): float(str(value) or 0) for key, value in form.items() if key.startswith("item:")}
-    manual.save_grade(session, found, test_id, items, str(form.get("comment", "")), user)
+    try:
+        grade = ManualGradeIn.model_validate({
+            "items": {key.removeprefix("item:"): value or 0 for key, value in form.items() if key.startswith("item:")},
+            "comment": form.get("comment", ""),
+        })
+    except ValidationError as exc:
+        raise RequestValidationError(exc.errors(include_url=False)) from None
+    manual.save_grade(session, found, test_id, grade.items, grade.comment, user)
     session.commit()
     return RedirectResponse(f"/staff/submissions/{submission_id}", status_code=303)

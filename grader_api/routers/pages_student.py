@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, File, Request, UploadFile
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 
 from ..db import utcnow
 from ..deps import DB, AppSettings, PageUser
 from ..models import Submission
-from ..services import views
+from ..schemas import RowId, Slug
+from ..services import submissions, views
 from ..services.answers import answers_yaml
 from ..services.submissions import SubmissionRefused
 from ..services.suites import load_version
 from ..templating import templates
-from .common import file_chunks, submit_chunks
+from .common import submit_file
 
 router = APIRouter(include_in_schema=False)
 
@@ -28,7 +27,7 @@ def assignments(request: Request, user: PageUser, session: DB) -> Response:
 
 
 @router.get("/assignments/{slug}", response_class=HTMLResponse)
-def assignment(slug: str, request: Request, user: PageUser, session: DB, error: str | None = None) -> Response:
+def assignment(slug: Slug, request: Request, user: PageUser, session: DB, error: str | None = None) -> Response:
     found = views.find_assignment(session, slug, user)
     mine = session.scalars(select(Submission).where(Submission.assignment_id == found.id, Submission.user_id == user.id)
                            .order_by(Submission.id.desc()))
@@ -39,15 +38,13 @@ def assignment(slug: str, request: Request, user: PageUser, session: DB, error: 
 
 
 @router.post("/assignments/{slug}/upload")
-def upload(slug: str, request: Request, user: PageUser, session: DB, settings: AppSettings,
-           file: Annotated[UploadFile, File()]) -> Response:
-    found = views.find_assignment(session, slug, user)
-    run = submit_chunks(session, found, user, file_chunks(file.file), file.filename or "upload", settings)
+async def upload(slug: Slug, request: Request, user: PageUser, session: DB, settings: AppSettings) -> Response:
+    run = await submit_file(request, session, slug, user, settings)
     return RedirectResponse(f"/submissions/{run.submission_id}", status_code=303)
 
 
 @router.post("/assignments/{slug}/answers")
-async def answers(slug: str, request: Request, user: PageUser, session: DB, settings: AppSettings) -> Response:
+async def answers(slug: Slug, request: Request, user: PageUser, session: DB, settings: AppSettings) -> Response:
     found = views.find_assignment(session, slug, user)
     if found.current_suite is None:
         raise SubmissionRefused(409, "this assignment has no published test suite yet")
@@ -56,11 +53,12 @@ async def answers(slug: str, request: Request, user: PageUser, session: DB, sett
         raise SubmissionRefused(409, "this assignment takes a file upload, not a form")
     form = await request.form()
     data = answers_yaml(spec.answers, {key: str(value) for key, value in form.items() if isinstance(value, str)})
-    run = submit_chunks(session, found, user, [data], spec.answers_file, settings)
+    limit = submissions.admit_upload(session, found, user, settings)
+    run = submissions.submit_upload(session, found, user, [data], spec.answers_file, settings, limit)
     return RedirectResponse(f"/submissions/{run.submission_id}", status_code=303)
 
 
 @router.get("/submissions/{submission_id}", response_class=HTMLResponse)
-def submission(submission_id: int, request: Request, user: PageUser, session: DB) -> Response:
+def submission(submission_id: RowId, request: Request, user: PageUser, session: DB) -> Response:
     found = views.find_submission(session, submission_id, user)
     return templates.TemplateResponse(request, "submission.html", {"user": user, "s": views.submission_out(session, found, user)})

@@ -12,6 +12,7 @@ from grader_core.config import Settings
 from grader_core.suite import LoadedSuite
 
 from ..models import Assignment, Course, User
+from ..schemas import PlainText
 from .audit import record
 from .suites import publish
 
@@ -19,7 +20,7 @@ from .suites import publish
 class AssignmentSettings(BaseModel):
     """What an instructor may edit."""
 
-    title: str = Field(min_length=1, max_length=200)
+    title: PlainText = Field(min_length=1, max_length=200)
     due_at: datetime
     late_penalty_per_day: float = Field(ge=0, le=1)
     late_days_allowed: int = Field(ge=0, le=365)

@@ -4,6 +4,7 @@ worker (it must earn every automatic point) → publish that exact text as a new
 from __future__ import annotations
 
 import logging
+import uuid
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -33,12 +34,12 @@ def check(session: Session, yaml_text: str, settings: Settings, actor: User) -> 
         require_reference(loaded)
     except SuiteError as exc:
         return SuiteCheckOut(valid=False, issues=[SuiteIssueOut(line=i.line, message=i.message) for i in exc.issues])
-    route = routing(loaded, settings)
+    route = routing(loaded)
     row = SuiteCheck(yaml_text=loaded.text, sha256=loaded.sha256, suite_id=loaded.suite.id, queue=route.queue,
-                     requested_by_id=actor.id)
+                     time_limit_s=route.soft_limit_s, task_id=uuid.uuid4().hex, requested_by_id=actor.id)
     session.add(row)
     session.commit()
-    enqueue_dry_run(row.id, route.queue, route.soft_limit_s)
+    enqueue_dry_run(row)  # if the broker cannot take it now, the reconciler publishes it later
     return check_out(row)
 
 

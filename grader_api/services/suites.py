@@ -32,11 +32,13 @@ class Routing:
     soft_limit_s: float
 
 
-def routing(loaded: LoadedSuite, settings: Settings) -> Routing:
-    """GPU queue when any stage needs a GPU; the soft limit covers every stage with its restarts."""
+def routing(loaded: LoadedSuite) -> Routing:
+    """GPU queue when any stage needs a GPU. The soft limit is the stages' budgets plus a constant:
+    a stage's ``wall_seconds`` covers all of its sandbox runs, resumptions after a crash included
+    (``grader_core.execution.execute_stage``), so however often a stage restarts, a grading needs no
+    more than the sum of the budgets and the overhead around them."""
     stages = loaded.suite.stages.values()
-    attempts = 1 + settings.max_restarts_per_stage
-    soft = _OVERHEAD_S + sum(stage.wall_seconds * attempts for stage in stages)
+    soft = _OVERHEAD_S + sum(stage.wall_seconds for stage in stages)
     return Routing("gpu" if any(stage.gpu for stage in stages) else "cpu", soft)
 
 
@@ -50,7 +52,7 @@ def parse(text: str, filename: str = "suite.yaml") -> LoadedSuite:
 def check_limits(loaded: LoadedSuite, settings: Settings) -> None:
     from worker.queueing import DEADLINE_SLACK_S, hard_limit
 
-    longest = hard_limit(routing(loaded, settings).soft_limit_s) + DEADLINE_SLACK_S
+    longest = hard_limit(routing(loaded).soft_limit_s) + DEADLINE_SLACK_S
     if longest >= settings.broker_visibility_timeout_s:
         raise SuiteError([SuiteIssue(loaded.path.name, 1, f"the suite may run {longest:.0f} s, longer than the broker's "
                                      f"visibility timeout ({settings.broker_visibility_timeout_s} s); raise DGM_BROKER_VISIBILITY_TIMEOUT_S")])
@@ -70,7 +72,7 @@ def dry_run(loaded: LoadedSuite, settings: Settings, sandbox: Sandbox, gpu_ids: 
 def publish(session: Session, assignment: Assignment, loaded: LoadedSuite, settings: Settings,
             actor: User | None, dry_run_score: float | None) -> SuiteVersion:
     number = (session.scalar(select(func.max(SuiteVersion.number)).where(SuiteVersion.assignment_id == assignment.id)) or 0) + 1
-    route = routing(loaded, settings)
+    route = routing(loaded)
     version = SuiteVersion(
         assignment_id=assignment.id,
         number=number,

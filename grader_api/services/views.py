@@ -15,7 +15,7 @@ from .gradebook import AssignmentStats, Gradebook
 from .manual import grades_of
 from .submissions import SubmissionRefused, latest_run, queue_position
 from .suites import load_version
-from .visibility import student_score, student_tests
+from .visibility import student_score, student_tests, visible_to_student
 
 
 def _assignments_of(viewer: User) -> Select[Assignment]:
@@ -44,6 +44,24 @@ def find_submission(session: Session, submission_id: int, viewer: User) -> Submi
     if submission is None or (submission.user_id != viewer.id and not viewer.is_staff):
         raise SubmissionRefused(404, "no such submission")
     return submission
+
+
+def find_artifact(session: Session, artifact_id: int, viewer: User) -> Artifact:
+    """Staff any; a student only an artifact of their own submission's test they may see now, never
+    a log. Anything else is told it does not exist, in the same words whatever the reason, so that
+    someone else's artifact cannot be told from one's own hidden one."""
+    artifact = session.get(Artifact, artifact_id)
+    if artifact is None or not (viewer.is_staff or _student_may_see(session, artifact, viewer)):
+        raise SubmissionRefused(404, "no such artifact")
+    return artifact
+
+
+def _student_may_see(session: Session, artifact: Artifact, student: User) -> bool:
+    run = session.get_one(GradingRun, artifact.run_id)
+    if run.submission.user_id != student.id or artifact.kind == "log":
+        return False
+    test = next((t for t in run.tests if t.test_id == artifact.test_id), None)
+    return test is not None and visible_to_student(test.visibility, run.submission.assignment, utcnow())
 
 
 def user_out(user: User) -> UserOut:

@@ -10,7 +10,7 @@ from typing import Any
 
 import sympy
 
-from ..runner.expressions import ExpressionError, parse_expression
+from ..runner.expressions import ExpressionError, evaluate, parse_expression
 
 
 def parse_trusted(text: str | float | int, variables: list[str] | tuple[str, ...] = ()) -> sympy.Expr:
@@ -22,10 +22,7 @@ def parse_trusted(text: str | float | int, variables: list[str] | tuple[str, ...
 
 
 def trusted_number(text: str | float | int) -> float:
-    try:
-        value = complex(parse_trusted(text).evalf(30))
-    except (TypeError, OverflowError, ZeroDivisionError):
-        value = complex(math.nan)
+    value = evaluate(parse_trusted(text))
     if abs(value.imag) > 1e-12 * max(1.0, abs(value.real)) or not math.isfinite(value.real):
         raise ValueError(f"expected value {str(text)[:80]!r} is not a finite real number")
     return value.real
@@ -36,7 +33,7 @@ def evaluate_at(expression: sympy.Expr, variables: list[str], point: list[float]
     for symbol in expression.free_symbols:
         value = point[variables.index(str(symbol))]
         substitution[symbol] = sympy.Integer(int(value)) if float(value).is_integer() else sympy.Float(value, 30)
-    return float(complex(expression.subs(substitution).evalf(30)).real)
+    return evaluate(expression.subs(substitution)).real
 
 
 def close(got: float, want: float, rel_tol: float, abs_tol: float) -> bool:

@@ -73,6 +73,7 @@ class CheckResult:
     calibration_key: str | None = None
     images: dict[str, bytes] = field(default_factory=dict)  # file name -> PNG, shown with the test's feedback
     findings: tuple[str, ...] = ()  # facts other tests act on (FINDINGS), e.g. a suite's ``withheld_when``
+    also_measured: dict[str, float] = field(default_factory=dict)  # more calibrated quantities (class coverage)
 
 
 NOT_A_DISTRIBUTION = "not_a_distribution"
@@ -102,9 +103,11 @@ class ScoreContext:
     calibration: dict[str, dict[str, float]] = field(default_factory=dict)
     suite_dir: Path = Path(".")
 
-    def reference(self, dataset_checksum: str) -> float | None:
-        """The reference solution's calibrated value of this test on this data, if recorded."""
-        return self.calibration.get(dataset_checksum, {}).get(self.test.id)
+    def reference(self, dataset_checksum: str, quantity: str | None = None) -> float | None:
+        """The reference solution's calibrated value of this test on this data (its main measure, or
+        one of ``CheckResult.also_measured`` by name), if recorded."""
+        key = self.test.id if quantity is None else f"{self.test.id}/{quantity}"
+        return self.calibration.get(dataset_checksum, {}).get(key)
 
 
 class Check(abc.ABC, Generic[P]):

@@ -4,8 +4,8 @@ the same fixed set of held-out digits for every submission (FID is biased in the
 Features are the penultimate layer of the course's digit classifier, not Inception (wrong domain,
 and not downloadable here). Full credit at <= ``full_at_factor`` x the calibrated reference FID,
 none at the FID of independent-pixel samples, linear in between. Samples covering too few classes
-(normalized entropy of the predicted-class histogram below ``min_coverage``) get no credit: that
-is mode collapse, whatever the FID.
+(normalized entropy of the predicted-class histogram below ``coverage_factor`` x the reference's,
+calibrated on the same data) get no credit: that is mode collapse, whatever the FID.
 """
 
 from __future__ import annotations
@@ -28,7 +28,8 @@ class SampleQualityParams(ModelParams):
     dataset: str = PERSIAN
     split: str = "hidden"
     full_at_factor: float = Field(1.25, ge=1.0)
-    min_coverage: float = Field(0.6, ge=0, le=1, description="mode collapse onto 1-2 classes gives < 0.35")
+    coverage_factor: float = Field(0.6, gt=0, le=1, description="mode collapse: class coverage below this share of the "
+                                   "reference's (calibrated on the same data; a collapse onto 1-2 classes gives < 0.35)")
 
 
 @register_check
@@ -55,21 +56,25 @@ class SampleQuality(Check[SampleQualityParams]):
         value = fid(samples, reference, dataset=classifier)
         kid_mean = kid(samples, reference, dataset=classifier, subset_size=min(1000, params.count // 2)).mean
         coverage = class_coverage(samples, dataset=classifier)
+        key = f"{checksum}+features-{classifier_checksum(classifier)[:16]}"
+        reference_coverage = ctx.reference(key, "coverage")
+        floor = None if reference_coverage is None else params.coverage_factor * reference_coverage
         extra = [
             MetricValue("KID", kid_mean),
-            MetricValue("class coverage (normalized entropy)", coverage.normalized_entropy, threshold=params.min_coverage, lower_is_better=False),
+            MetricValue("class coverage (normalized entropy)", coverage.normalized_entropy, threshold=floor, lower_is_better=False),
         ]
         result = calibrated_result(
-            ctx, what="FID", value=value, key=f"{checksum}+features-{classifier_checksum(classifier)[:16]}", factor=params.full_at_factor,
+            ctx, what="FID", value=value, key=key, factor=params.full_at_factor,
             baseline=_baseline_fid(params.dataset, params.split, params.count), unit=f"on {params.count} samples", extra=extra,
         )
         result.images["samples.png"] = sample_grid_png(samples)
-        if coverage.normalized_entropy < params.min_coverage:
+        result.also_measured["coverage"] = coverage.normalized_entropy
+        if floor is not None and coverage.normalized_entropy < floor:
             covered = int((coverage.histogram > 0.01 * params.count).sum())
             result.fraction = 0.0
             result.feedback = (f"samples cover too few digit classes (normalized entropy {coverage.normalized_entropy:.2f} "
-                               f"< {params.min_coverage}, {covered} classes above 1%): mode collapse, no credit "
-                               f"whatever the FID ({value:.4g} on {params.count} samples)")
+                               f"< {floor:.2f}, {params.coverage_factor:g} x the reference's {reference_coverage:.2f}; "
+                               f"{covered} classes above 1%): mode collapse, no credit whatever the FID ({value:.4g} on {params.count} samples)")
         return result
 
 

@@ -13,7 +13,7 @@ from typing import Any, BinaryIO
 
 import numpy as np
 
-from .context import RunnerContext, SubmissionError
+from .context import ProbeTimeout, RunnerContext, SubmissionError
 from .ops import get_operation
 from .protocol import (
     EVENT_FINISHED,
@@ -25,11 +25,6 @@ from .protocol import (
     Frame,
     write_frame,
 )
-
-
-class ProbeTimeout(BaseException):
-    """Raised by the interval timer; a BaseException so that a bare ``except Exception`` in
-    student code does not swallow it."""
 
 
 def _on_alarm(signum: int, frame: Any) -> None:
@@ -48,7 +43,8 @@ def run_probe(ctx: RunnerContext, probe: dict[str, Any], plan_dir: Path, stream:
     probe_id = probe["id"]
     write_frame(stream, Frame(event=EVENT_STARTED, probe=probe_id))
     started = time.monotonic()
-    signal.setitimer(signal.ITIMER_REAL, float(probe.get("timeout_s", 60)))
+    ctx.probe_timeout_s = float(probe.get("timeout_s", 60))
+    signal.setitimer(signal.ITIMER_REAL, ctx.probe_timeout_s)
     try:
         arrays: dict[str, np.ndarray] = {}
         if probe.get("inputs"):
@@ -57,8 +53,10 @@ def run_probe(ctx: RunnerContext, probe: dict[str, Any], plan_dir: Path, stream:
         output = get_operation(probe["op"])(ctx, probe.get("args", {}), arrays)
         signal.setitimer(signal.ITIMER_REAL, 0)
         frame = Frame(EVENT_FINISHED, probe_id, STATUS_OK, output.value, output.arrays)
-    except ProbeTimeout:
-        frame = Frame(EVENT_FINISHED, probe_id, STATUS_TIMEOUT, message=f"took longer than {probe.get('timeout_s')} s")
+    except ProbeTimeout as exc:
+        message = str(exc) or (f"{_what(probe)} took longer than {ctx.probe_timeout_s:g} s; "
+                               f"the grader allows {ctx.time_allowance()}")
+        frame = Frame(EVENT_FINISHED, probe_id, STATUS_TIMEOUT, message=message)
     except SubmissionError as exc:
         signal.setitimer(signal.ITIMER_REAL, 0)
         frame = Frame(EVENT_FINISHED, probe_id, STATUS_ERROR, message=str(exc))
@@ -73,6 +71,18 @@ def run_probe(ctx: RunnerContext, probe: dict[str, Any], plan_dir: Path, stream:
         write_frame(stream, Frame(EVENT_FINISHED, probe_id, STATUS_ERROR, message=f"output not serializable: {exc}"))
 
 
+def _what(probe: dict[str, Any]) -> str:
+    """The submission's call a probe made, as the student wrote it (``sample(500)``)."""
+    args = probe.get("args", {})
+    if probe["op"] == "model.sample":
+        return f"sample({args.get('n')})"
+    if probe["op"] == "model.conditionals":
+        return "conditionals()"
+    if probe["op"] == "call":
+        return f"{args.get('function')}()"
+    return "this step"
+
+
 def _brief(exc: BaseException) -> str:
     text = str(exc).strip()
     return text.splitlines()[0][:500] if text else ""
@@ -83,7 +93,7 @@ def main(plan_path: str, submission_dir: str) -> int:
     plan_file = Path(plan_path)
     plan = json.loads(plan_file.read_text(encoding="utf-8"))
     signal.signal(signal.SIGALRM, _on_alarm)
-    ctx = RunnerContext(Path(submission_dir), plan.get("answers_file"), plan.get("entry_module"))
+    ctx = RunnerContext(Path(submission_dir), plan.get("answers_file"), plan.get("entry_module"), float(plan.get("cpus", 1.0)))
     write_frame(stream, Frame(event=EVENT_READY))
     for probe in plan["probes"]:
         run_probe(ctx, probe, plan_file.parent, stream)

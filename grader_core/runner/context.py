@@ -17,20 +17,33 @@ class SubmissionError(Exception):
     """The submission cannot provide what a probe needs; the message is shown to the student."""
 
 
+class ProbeTimeout(BaseException):
+    """A probe ran past its time limit. Raised by the runner's interval timer, so a BaseException:
+    a bare ``except Exception`` in student code does not swallow it. An operation may raise it again
+    with a message that says what the student's code was doing."""
+
+
 class RunnerContext:
-    def __init__(self, submission_dir: Path, answers_file: str | None, entry_module: str | None):
+    def __init__(self, submission_dir: Path, answers_file: str | None, entry_module: str | None, cpus: float = 1.0):
         self.submission_dir = submission_dir
         self.answers_file = answers_file
         self.entry_module = entry_module
+        self.cpus = cpus
+        self.probe_timeout_s = 0.0  # the limit of the probe now running; set by the runner before each probe
         self._other_modules: dict[str, types.ModuleType | SubmissionError] = {}
+
+    def time_allowance(self) -> str:
+        """The current probe's limit in words a student can plan with."""
+        cores = "one CPU core" if self.cpus == 1 else f"{self.cpus:g} CPU cores"
+        return f"{self.probe_timeout_s:g} s on {cores}"
 
     @property
     def answers(self) -> dict[str, Any]:
-        return _unwrap(self._answers)
+        return unwrap(self._answers)
 
     @property
     def module(self) -> types.ModuleType:
-        return _unwrap(self._module)
+        return unwrap(self._module)
 
     def module_named(self, entry: str | None) -> types.ModuleType:
         """A module of the submission other than the entry module (a homework with two parts)."""
@@ -41,7 +54,7 @@ class RunnerContext:
                 self._other_modules[entry] = load_module(self.submission_dir, entry)
             except SubmissionError as exc:
                 self._other_modules[entry] = exc
-        return _unwrap(self._other_modules[entry])
+        return unwrap(self._other_modules[entry])
 
     @cached_property
     def _answers(self) -> dict[str, Any] | SubmissionError:
@@ -84,7 +97,8 @@ class RunnerContext:
 
 
 
-def _unwrap(value: Any) -> Any:
+def unwrap(value: Any) -> Any:
+    """``value``, or the ``SubmissionError`` remembered in its place raised again."""
     if isinstance(value, SubmissionError):
         raise value
     return value

@@ -26,6 +26,7 @@ from pathlib import Path, PurePosixPath
 
 from pydantic import BaseModel, Field
 
+from ..datasets.cache import file_sha256
 from .loader import LoadedSuite, SuiteError, SuiteIssue, load_suite
 from .schema import resolve_in_suite
 
@@ -97,7 +98,7 @@ def build_bundle(loaded: LoadedSuite, data: dict[str, str] | None = None) -> Bun
                 continue
             name = file.relative_to(root).as_posix()
             if file.stat().st_size > MAX_STORED_BYTES:
-                large[name] = _sha256_file(file)
+                large[name] = file_sha256(file)
             else:
                 contents[name] = file.read_bytes()
     manifest = BundleManifest(
@@ -160,14 +161,6 @@ def open_bundle(data: bytes, cache_dir: Path) -> tuple[Bundle, LoadedSuite]:
 
 def _canonical(manifest: BundleManifest) -> bytes:
     return json.dumps(manifest.model_dump(), sort_keys=True, separators=(",", ":")).encode("utf-8")
-
-
-def _sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _check_path(path: str) -> None:

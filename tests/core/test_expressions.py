@@ -82,10 +82,11 @@ def test_oversized_or_deep_input_is_refused_at_once(text: str) -> None:
     assert time.perf_counter() - started < 1.0
 
 
-@pytest.mark.parametrize("text", ["10**10**10", "factorial(10**9)", "2**2**2**2**2**2**2", "exp(exp(exp(exp(exp(10)))))", "1/0"])
-def test_huge_values_are_numbers_out_of_range_not_hours_of_arithmetic(text: str) -> None:
+@pytest.mark.parametrize("text", ["10**10**10", "9**9**9**9", "2**(3**(4**5))", "factorial(10**9)", "binomial(10**50, 10**25)",
+                                  "2**2**2**2**2**2**2", "exp(exp(exp(exp(exp(10)))))", "(1/2)**(10**50)", "1/0", "sqrt(-1)"])
+def test_huge_values_are_refused_in_an_instant_not_after_hours_of_arithmetic(text: str) -> None:
     started = time.perf_counter()
-    with pytest.raises(ValueError, match="not a finite real number"):
+    with pytest.raises(ValueError, match="too large|not a finite real number"):
         trusted_number(text)
     assert time.perf_counter() - started < 2.0
 

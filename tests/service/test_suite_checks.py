@@ -74,8 +74,9 @@ def test_a_redelivered_dry_run_changes_nothing(rt, course, worker, client: TestC
     login(client, "instructor@test")
     done = _checked(client, HW1_TEXT.replace("id: hw1\n", "id: hw1-again\n", 1))
     with rt.db.session() as session:
-        finished_at = session.get_one(SuiteCheck, done["check_id"]).finished_at
-    assert execute_dry_run(rt, done["check_id"]) == "skipped"
+        finished = session.get_one(SuiteCheck, done["check_id"])
+        finished_at = finished.finished_at
+    assert execute_dry_run(rt, done["check_id"], finished.task_id) == "skipped"
     with rt.db.session() as session:
         assert session.get_one(SuiteCheck, done["check_id"]).finished_at == finished_at
 

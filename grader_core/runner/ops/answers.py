@@ -28,10 +28,12 @@ def parse_expression(text: Any, key: str, variables: list[str]) -> Any:
 
 
 def to_real(value: Any, key: str) -> float:
+    from .. import expressions
+
     try:
-        number = complex(value.evalf(30) if hasattr(value, "evalf") else value)
-    except (TypeError, ValueError, OverflowError, ZeroDivisionError):
-        raise SubmissionError(f"{key} does not evaluate to a number") from None
+        number = expressions.evaluate(value)
+    except expressions.ExpressionError as exc:
+        raise SubmissionError(f"{key} {exc}") from None
     if abs(number.imag) > 1e-12 * max(1.0, abs(number.real)):
         raise SubmissionError(f"{key} evaluates to a complex number")
     if not math.isfinite(number.real):

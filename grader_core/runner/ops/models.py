@@ -1,7 +1,9 @@
 """Operations on a PyTorch model the submission builds with its own loader.
 
 The model is loaded once per sandbox run (weights read inside the sandbox only, by the student's
-loader). Every call runs under ``torch.no_grad``; results go back as numpy arrays.
+loader). A loader that runs past its probe's time limit is not called again: every other probe that
+needs that model fails at once with the same message, instead of blocking until its own limit.
+Every call runs under ``torch.no_grad``; results go back as numpy arrays.
 """
 
 from __future__ import annotations
@@ -11,10 +13,10 @@ from typing import Any
 
 import numpy as np
 
-from ..context import RunnerContext, SubmissionError
+from ..context import ProbeTimeout, RunnerContext, SubmissionError, unwrap
 from . import OpOutput, operation
 
-_MODELS: dict[str, Any] = {}
+_MODELS: dict[str, Any] = {}  # a loaded model, or the SubmissionError of a loader that timed out
 
 
 def load(ctx: RunnerContext, spec: dict[str, Any]) -> Any:
@@ -23,16 +25,23 @@ def load(ctx: RunnerContext, spec: dict[str, Any]) -> Any:
     key = json.dumps(spec, sort_keys=True)
     if key not in _MODELS:
         module = spec.get("module")
-        function = getattr(ctx.module_named(module), spec.get("function", "load_model"), None)
+        name = spec.get("function", "load_model")
+        function = getattr(ctx.module_named(module), name, None)
         if not callable(function):
-            raise SubmissionError(f"{module or ctx.entry_module} does not define {spec.get('function', 'load_model')}()")
+            raise SubmissionError(f"{module or ctx.entry_module} does not define {name}()")
         kwargs = dict(spec.get("kwargs", {}))
         kwargs["weights_dir"] = ctx.submission_dir / "weights"
-        model = function(**kwargs)
-        if hasattr(model, "eval"):
-            model.eval()
+        try:
+            model = function(**kwargs)
+            if hasattr(model, "eval"):
+                model.eval()
+        except ProbeTimeout:
+            timed_out = SubmissionError(f"{name}() did not return within {ctx.probe_timeout_s:g} s; "
+                                        f"the grader allows {ctx.time_allowance()}")
+            _MODELS[key] = timed_out
+            raise ProbeTimeout(str(timed_out)) from None
         _MODELS[key] = model
-    return _MODELS[key]
+    return unwrap(_MODELS[key])
 
 
 def _method(model: Any, name: str) -> Any:
