@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, synonym
 
 from .db import UTCDateTime, utcnow
@@ -153,6 +153,10 @@ class SuiteVersion(Base):
     queue: Mapped[str] = mapped_column(String(8))  # cpu | gpu, from the stages' resources
     time_limit_s: Mapped[float] = mapped_column(Float)
     dry_run_score: Mapped[float | None] = mapped_column(Float)
+    # The sealed bundle this version grades with (grader_core.suite.bundle); versions published
+    # before bundles have none and grade from their text and the files on disk.
+    bundle: Mapped[bytes | None] = mapped_column(LargeBinary)
+    bundle_sha256: Mapped[str | None] = mapped_column(String(64))
     published_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     published_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -172,6 +176,10 @@ class SuiteCheck(Base):
     score: Mapped[float | None] = mapped_column(Float)
     automatic_max_score: Mapped[float | None] = mapped_column(Float)
     failing_tests: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # The planted bugs' verdicts: [{id, loses, lost, problems}]; None until the reference earns every point.
+    mutants: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    bundle: Mapped[bytes | None] = mapped_column(LargeBinary)  # what publishing this check stores, as dry-run
+    bundle_sha256: Mapped[str | None] = mapped_column(String(64))
     error: Mapped[str | None] = mapped_column(Text)
     requested_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     requested_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -186,8 +194,10 @@ class SuiteCheck(Base):
 
     @property
     def passed(self) -> bool:
+        """The reference earns every automatic point and every planted bug loses exactly what it names."""
         return (self.status == "done" and self.score is not None and self.automatic_max_score is not None
-                and self.score >= self.automatic_max_score - 1e-9)
+                and self.score >= self.automatic_max_score - 1e-9
+                and not any(mutant["problems"] for mutant in self.mutants or []))
 
 
 class Submission(Base):

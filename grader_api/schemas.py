@@ -175,6 +175,13 @@ class SuiteIssueOut(BaseModel):
     message: str
 
 
+class MutantVerdictOut(BaseModel):
+    id: str
+    loses: list[str] = Field(description="the tests this planted bug must lose")
+    lost: list[str] = Field(description="the tests it lost")
+    problems: list[str] = Field(description="a test it survived or should have kept; empty when the bug is caught as named")
+
+
 class SuiteCheckOut(BaseModel):
     valid: bool
     issues: list[SuiteIssueOut]
@@ -185,6 +192,9 @@ class SuiteCheckOut(BaseModel):
     automatic_max_score: float | None = None
     dry_run_passed: bool = False
     failing_tests: list[str] = []
+    mutants: list[MutantVerdictOut] | None = Field(
+        None, description="the planted bugs' verdicts, once the reference earns every point; [] when the suite plants none")
+    bundle_sha256: str | None = Field(None, description="the sealed bundle the dry run graded from; publishing stores it")
 
 
 class PublishIn(BaseModel):

@@ -25,6 +25,8 @@ if TYPE_CHECKING:
     from grader_api.client import GraderClient
     from grader_api.schemas import SubmissionOut
 
+    from .suite.bundle import Bundle
+
 app = typer.Typer(help="dgm-grader: the Deep Generative Models autograder.", no_args_is_help=True, pretty_exceptions_enable=False)
 suite_app = typer.Typer(help="Validate and check test suites.", no_args_is_help=True)
 sandbox_app = typer.Typer(help="The sandbox backends.", no_args_is_help=True)
@@ -108,7 +110,8 @@ def suite_validate(path: Path) -> None:
 
 @suite_app.command("check")
 def suite_check(path: Path, backend: Backend = None, unsafe_no_sandbox: Unsafe = False,
-                seed: Annotated[Optional[int], typer.Option(help="fix the secret seed")] = None) -> None:
+                seed: Annotated[Optional[int], typer.Option(help="fix the secret seed")] = None,
+                reference_only: Annotated[bool, typer.Option("--reference-only", help="skip the planted bugs")] = False) -> None:
     """Grade the suite's reference solution, then its planted bugs; fail unless the reference earns
     every automatic point and every bug loses exactly the tests it names."""
     from .mutants import run_matrix
@@ -121,6 +124,8 @@ def suite_check(path: Path, backend: Backend = None, unsafe_no_sandbox: Unsafe =
         typer.echo(f"FAILED: the reference solution scores {result.score:g} of {result.automatic_max_score:g}", err=True)
         raise typer.Exit(1)
     typer.echo(f"OK: the reference solution scores all {result.automatic_max_score:g} automatic points")
+    if reference_only:
+        return
     try:
         matrix = run_matrix(loaded, result, sandbox, get_settings(), secret_seed=seed)
     except SuiteError as exc:
@@ -172,15 +177,43 @@ def suite_power(path: Path, seeds: Annotated[int, typer.Option(help="how many se
 
 
 @suite_app.command("export")
-def suite_export(path: Path, out: Annotated[Path, typer.Option(help="the bundle to write (.zip)")]) -> None:
+def suite_export(
+    out: Annotated[Path, typer.Option(help="the bundle to write (.zip)")],
+    path: Annotated[Optional[Path], typer.Argument(help="a suite file to seal")] = None,
+    assignment: Annotated[Optional[str], typer.Option(help="instead: a published version of this assignment, "
+                                                           "from the service's database (DGM_DATABASE_URL)")] = None,
+    version: Annotated[Optional[int], typer.Option(help="with --assignment: the version (default: the current one)")] = None,
+) -> None:
     """Seal a suite into a bundle: its YAML and every file it names inside its folder (support
-    modules, reference solution, planted bugs, calibration), with the SHA-256 of the data it reads."""
+    modules, reference solution, planted bugs, calibration), with the SHA-256 of the data it reads;
+    or write the bundle a published version grades with (next semester's course starts from it)."""
     from .suite.bundle import build_bundle
 
-    bundle = build_bundle(_load(path))
+    if path is not None and assignment is None:
+        bundle = build_bundle(_load(path))
+    elif assignment is not None and path is None:
+        bundle = _published_bundle(assignment, version)
+    else:
+        typer.echo("error: give either a suite file or --assignment", err=True)
+        raise typer.Exit(2)
     out.write_bytes(bundle.to_bytes())
     typer.echo(f"wrote {out}: {bundle.manifest.suite_id} v{bundle.manifest.suite_version}, "
                f"{len(bundle.manifest.files)} files, bundle {bundle.sha256}")
+
+
+def _published_bundle(slug: str, number: int | None) -> Bundle:
+    from grader_api.db import Database
+    from grader_api.services.suites import published_bundle
+
+    database = Database(get_settings().database_url)
+    try:
+        with database.session() as session:
+            return published_bundle(session, slug, number)
+    except LookupError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
+    finally:
+        database.dispose()
 
 
 @suite_app.command("import")

@@ -248,12 +248,23 @@ def _unwrap_single_folder(destination: Path, spec: SubmissionSpec) -> None:
     """Students often zip the folder rather than its contents: lift a lone top-level folder."""
     entries = list(destination.iterdir())
     required = [file for file in (spec.answers_file, spec.entry_module) if file]
-    if len(entries) == 1 and entries[0].is_dir() and not any((destination / file).is_file() for file in required):
+    if len(entries) == 1 and entries[0].is_dir() and len(_missing_required(destination, spec)) == len(required):
         # Renamed first: the folder may hold an entry of its own name (hw1/hw1/...).
         inner = entries[0].rename(destination / f".unwrapping-{uuid.uuid4().hex}")
         for child in list(inner.iterdir()):
             child.rename(destination / child.name)
         inner.rmdir()
+
+
+def _missing_required(destination: Path, spec: SubmissionSpec) -> list[str]:
+    """The answers file and the entry module the upload lacks (an entry module may be a package)."""
+    missing = []
+    if spec.answers_file and not (destination / spec.answers_file).is_file():
+        missing.append(spec.answers_file)
+    entry = destination / spec.entry_module if spec.entry_module else None
+    if entry is not None and not (entry.is_file() or (entry / "__init__.py").is_file()):
+        missing.append(str(spec.entry_module))
+    return missing
 
 
 def _check_files(destination: Path, spec: SubmissionSpec) -> None:
@@ -264,9 +275,9 @@ def _check_files(destination: Path, spec: SubmissionSpec) -> None:
     if not_allowed:
         shown = ", ".join(quoted(file, _LISTED_NAME_CHARS) for file in not_allowed[:5]) + (" ..." if len(not_allowed) > 5 else "")
         raise IntakeError(f"files not accepted for this assignment: {shown} (accepted: {', '.join(spec.allowed_files)})")
-    for required in [file for file in (spec.answers_file, spec.entry_module) if file]:
-        if not (destination / required).is_file():
-            raise IntakeError(f"required file missing: {required}")
+    missing = _missing_required(destination, spec)
+    if missing:
+        raise IntakeError(f"required file missing: {missing[0]}")
     for pattern in spec.required_files:
         if not any(fnmatch.fnmatch(file, pattern) for file in files):
             raise IntakeError(f"required file missing: {pattern}")

@@ -173,7 +173,7 @@ class MutantMatrix:
 
 
 def run_matrix(loaded: LoadedSuite, reference: GradingResult, sandbox: Sandbox, settings: Settings,
-               secret_seed: int | None = None) -> MutantMatrix:
+               secret_seed: int | None = None, gpu_ids: tuple[str, ...] = ()) -> MutantMatrix:
     """Grade every mutant of the suite (the reference already graded) under the same secret seed."""
     mutants_dir, mutants = load_mutants(loaded)
     if loaded.reference_solution is None:
@@ -184,7 +184,7 @@ def run_matrix(loaded: LoadedSuite, reference: GradingResult, sandbox: Sandbox, 
         for mutant in mutants:
             folder = plant(mutant, loaded.reference_solution, mutants_dir, loaded.suite.submission.answers_file,
                            Path(scratch) / mutant.id)
-            result = grade_upload(loaded, folder, sandbox, settings, secret_seed=secret_seed)
+            result = grade_upload(loaded, folder, sandbox, settings, secret_seed=secret_seed, gpu_ids=gpu_ids)
             verdicts.append(Verdict(mutant, result, reference))
     return MutantMatrix(reference, verdicts)
 

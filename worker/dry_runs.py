@@ -17,9 +17,8 @@ from sqlalchemy.orm import Session
 
 from grader_api.db import utcnow
 from grader_api.models import SuiteCheck
-from grader_api.services.suites import dry_run, parse
+from grader_api.services.suites import DryRun, dry_run, parse
 from grader_core.intake import IntakeError
-from grader_core.results import GradingResult
 from grader_core.suite import SuiteError
 
 from .gpus import my_gpu
@@ -44,7 +43,7 @@ def execute_dry_run(rt: Runtime, check_id: int, task_id: str) -> str:
         return "skipped"
     gpu = my_gpu(rt.settings) if claim.queue == "gpu" else None
     try:
-        result = dry_run(parse(claim.yaml_text), rt.settings, process_sandbox(rt.settings), gpu_ids=(gpu,) if gpu else ())
+        found = dry_run(parse(claim.yaml_text), rt.settings, process_sandbox(rt.settings), gpu_ids=(gpu,) if gpu else ())
     except SuiteError as exc:
         return _finish(rt, claim, None, "; ".join(f"line {issue.line}: {issue.message}" for issue in exc.issues))
     except IntakeError as exc:
@@ -52,7 +51,7 @@ def execute_dry_run(rt: Runtime, check_id: int, task_id: str) -> str:
     except Exception:  # noqa: BLE001 - the instructor gets a status, the log gets the traceback
         log.exception("dry run %s failed in the grader", check_id)
         return _finish(rt, claim, None, "internal error in the grader during the dry run; see the worker's log")
-    return _finish(rt, claim, result, None)
+    return _finish(rt, claim, found, None)
 
 
 def _claim(rt: Runtime, check_id: int, task_id: str) -> DryRunClaim | None:
@@ -69,23 +68,29 @@ def _claim(rt: Runtime, check_id: int, task_id: str) -> DryRunClaim | None:
         return DryRunClaim(check.id, token, check.yaml_text, check.queue)
 
 
-def _finish(rt: Runtime, claim: DryRunClaim, result: GradingResult | None, error: str | None) -> str:
+def _finish(rt: Runtime, claim: DryRunClaim, found: DryRun | None, error: str | None) -> str:
     with rt.db.session() as session, session.begin():
         check = _locked(session, claim.check_id)
         if check is None or not holds_claim(check, claim.token):
             return "discarded"
-        return _record(check, result, error)
+        return _record(check, found, error)
 
 
-def _record(check: SuiteCheck, result: GradingResult | None, error: str | None) -> str:
+def _record(check: SuiteCheck, found: DryRun | None, error: str | None) -> str:
     check.finished_at = utcnow()
-    if result is None:
+    if found is None:
         check.status, check.error = "failed", error
         return "failed"
+    result = found.result
     check.status = "done"
     check.score, check.automatic_max_score = result.score, result.automatic_max_score
     check.failing_tests = [f"{t.id}: {t.feedback}" for t in result.tests if t.status not in ("passed", "pending")]
-    log.info("dry run %s of %s: %g/%g", check.id, check.suite_id, result.score, result.automatic_max_score)
+    check.bundle, check.bundle_sha256 = found.bundle.to_bytes(), found.bundle.sha256
+    check.mutants = None if found.matrix is None else [
+        {"id": v.mutant.id, "loses": v.mutant.loses, "lost": sorted(v.lost()), "problems": v.problems()}
+        for v in found.matrix.verdicts]
+    log.info("dry run %s of %s: %g/%g, bundle %s", check.id, check.suite_id, result.score, result.automatic_max_score,
+             found.bundle.sha256[:12])
     return "done"
 
 

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from grader_api.db import utcnow
 from grader_api.models import Artifact, GradingRun, Submission, TestResultRow
-from grader_api.services.suites import load_version
+from grader_api.services.suites import load_for_grading, load_version
 from grader_core.config import Settings
 from grader_core.intake import IntakeError
 from grader_core.pipeline import grade_upload
@@ -49,7 +49,7 @@ def execute_run(rt: Runtime, run_id: int, task_id: str, hostname: str) -> str:
         return "skipped"
     with rt.db.session() as session:
         run = session.get_one(GradingRun, run_id)
-        loaded = load_version(run.suite_version)
+        loaded = load_for_grading(run.suite_version, rt.settings)
     try:
         result = grade_upload(loaded, claim.upload, process_sandbox(rt.settings), rt.settings,
                               gpu_ids=(claim.gpu,) if claim.gpu else ())

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from grader_core.config import Settings
 from grader_core.suite import LoadedSuite
+from grader_core.suite.bundle import Bundle
 
 from ..models import Assignment, Course, User
 from ..schemas import PlainText
@@ -39,12 +40,12 @@ def get_or_create_course(session: Session, code: str, title: str) -> Course:
 
 
 def create_assignment(session: Session, course: Course, loaded: LoadedSuite, due_at: datetime, settings: Settings,
-                      actor: User | None, dry_run_score: float | None = None) -> Assignment:
+                      actor: User | None, dry_run_score: float | None = None, bundle: Bundle | None = None) -> Assignment:
     """A new assignment named after the suite, with the suite published as version 1."""
     assignment = Assignment(course_id=course.id, slug=loaded.suite.id, title=loaded.suite.title, due_at=due_at)
     session.add(assignment)
     session.flush()
-    publish(session, assignment, loaded, settings, actor, dry_run_score)
+    publish(session, assignment, loaded, settings, actor, dry_run_score, bundle)
     return assignment
 
 

@@ -20,17 +20,33 @@ def dgm(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedPr
     )
 
 
-def test_suite_check_passes_for_hw1() -> None:
+def test_suite_check_passes_for_hw1_and_prints_the_planted_bugs_matrix() -> None:
     done = dgm("suite", "check", str(SUITES / "hw1.yaml"), "--backend", "bwrap")
     assert done.returncode == 0, done.stderr
     assert "OK: the reference solution scores all 41 automatic points" in done.stdout
+    assert "OK: each of the 6 planted bugs loses exactly the tests it names" in done.stdout
+    row = next(line for line in done.stdout.splitlines() if line.startswith("alpha_without_two "))
+    assert row.split()[1:] == ["X", ".", ".", ".", ".", "."]
+
+
+def test_suite_export_and_import_move_a_sealed_bundle(tmp_path: Path) -> None:
+    bundle = tmp_path / "hw1.bundle.zip"
+    exported = dgm("suite", "export", str(SUITES / "hw1.yaml"), "--out", str(bundle))
+    assert exported.returncode == 0, exported.stderr
+    digest = exported.stdout.strip().rsplit(" ", 1)[-1]
+    imported = dgm("suite", "import", str(bundle), "--into", str(tmp_path / "deployment"))
+    assert imported.returncode == 0, imported.stderr
+    suite_path = Path(imported.stdout.strip().splitlines()[-1].split(" (")[0])
+    assert suite_path == tmp_path / "deployment" / "bundles" / digest / "hw1.yaml" and suite_path.is_file()
+    bundle.write_bytes(bundle.read_bytes()[:-40])
+    assert dgm("suite", "import", str(bundle), "--into", str(tmp_path / "other")).returncode == 1
 
 
 @pytest.mark.parametrize(("suite", "points"), [("hw2", 60), ("hw3", 28)])
 def test_suite_check_passes_without_the_hoda_files(suite: str, points: int, tmp_path: Path) -> None:
     """Where the shared Hoda files are absent (an empty data folder), the offline generator's digits
     stand in, with their own calibration: the references still earn every point."""
-    done = dgm("suite", "check", str(SUITES / f"{suite}.yaml"), "--backend", "bwrap",
+    done = dgm("suite", "check", str(SUITES / f"{suite}.yaml"), "--backend", "bwrap", "--reference-only",
                env={"DGM_SHARED_DATA_DIR": str(tmp_path)})
     assert done.returncode == 0, done.stdout + done.stderr
     assert f"OK: the reference solution scores all {points} automatic points" in done.stdout

@@ -1,5 +1,6 @@
 """``dgm-grader login`` and ``dgm-grader submit`` as a student runs them: real subprocesses against the
-app served over HTTP, with the real worker grading."""
+app served over HTTP, with the real worker grading; ``suite export`` of a published version as an
+instructor runs it against the service's database."""
 
 from __future__ import annotations
 
@@ -10,9 +11,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-from grader_api.models import Submission
-from grader_api.services.suites import SUITES_DIR
+from grader_api.db import utcnow
+from grader_api.models import Course, Submission
+from grader_api.services.assignments import create_assignment
+from grader_api.services.suites import SUITES_DIR, parse, publish
 from grader_core.suite import load_suite
+from grader_core.suite.bundle import Bundle, build_bundle
 from tests.conftest import REPO
 
 from .conftest import PASSWORD, REFERENCE_HW1, make_student
@@ -78,3 +82,23 @@ def test_wrong_credentials_exit_non_zero_with_a_clear_message(rt, course, live_u
     assert wrong_password.returncode == 1 and "wrong email or password" in wrong_password.stderr
     with rt.db.session() as session:
         assert session.query(Submission).filter(Submission.user_id == student.id).count() == 0
+
+
+def test_suite_export_writes_a_published_versions_bundle_from_the_database(rt, course, tmp_path):  # type: ignore[no-untyped-def]
+    loaded = parse((SUITES_DIR / "hw1.yaml").read_text().replace("id: hw1\n", "id: hw1-export\n", 1))
+    with rt.db.session() as session:
+        assignment = create_assignment(session, session.get_one(Course, course["course"]), loaded, utcnow(), rt.settings, None)
+        second = build_bundle(loaded)
+        publish(session, assignment, loaded, rt.settings, None, None, second)
+        session.commit()
+    env = {"DGM_DATABASE_URL": rt.settings.database_url}
+    out = tmp_path / "hw1.bundle.zip"
+    done = dgm("suite", "export", "--assignment", "hw1-export", "--version", "2", "--out", str(out), env=env)
+    assert done.returncode == 0, done.stderr
+    assert out.read_bytes() == second.to_bytes() and Bundle.from_bytes(out.read_bytes()).sha256 in done.stdout
+    imported = dgm("suite", "import", str(out), "--into", str(tmp_path / "next-semester"))
+    assert imported.returncode == 0 and second.sha256 in imported.stdout, imported.stderr
+    unsealed = dgm("suite", "export", "--assignment", "hw1-export", "--version", "1", "--out", str(out), env=env)
+    assert unsealed.returncode == 1 and "published before suites were sealed" in unsealed.stderr
+    missing = dgm("suite", "export", "--assignment", "hw1-export", "--version", "3", "--out", str(out), env=env)
+    assert missing.returncode == 1 and "no published suite version 3" in missing.stderr
