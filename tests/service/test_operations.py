@@ -140,7 +140,10 @@ def test_the_reconciler_runs_as_a_process_of_its_own(rt, course, service_setting
         while (task_id := _task_id(rt, run.id)) == run.task_id:
             assert process.poll() is None and time.monotonic() < deadline, "the reconciler did not republish the run"
             time.sleep(0.2)
-        assert task_id in (broker_task_ids(celery_app) or set())
+        # The new task id is committed before the message is published: wait for the publish too.
+        while task_id not in (broker_task_ids(celery_app) or set()):
+            assert time.monotonic() < deadline, "the republished run never reached the broker"
+            time.sleep(0.2)
         process.send_signal(signal.SIGTERM)
         assert process.wait(30) == 0
         assert f"run {run.id} is queued but lost by the broker" in process.stderr.read()  # type: ignore[union-attr]
