@@ -137,8 +137,9 @@ class Verdict:
         that does not name it."""
         mine = {test.id: test for test in self.result.tests}
         theirs = {test.id: test for test in self.reference.tests}
+        lost = self.lost()
         problems = [f"{self.mutant.id} survives {test_id} (scores {mine[test_id].score:g}/{mine[test_id].max_score:g})"
-                    for test_id in self.mutant.loses if test_id not in self.lost()]
+                    for test_id in self.mutant.loses if test_id not in lost]
         problems += [f"{self.mutant.id} also costs {test_id} ({mine[test_id].score:g} instead of {theirs[test_id].score:g}): "
                      f"{mine[test_id].feedback[:200]}"
                      for test_id in sorted(mine) if test_id not in self.mutant.loses
@@ -161,11 +162,13 @@ class MutantMatrix:
     def render(self) -> str:
         """One row per bug, one column per test some bug targets: ``X`` lost as it must be, ``.``
         kept, ``!`` lost though it should be kept, ``o`` kept though the bug must lose it."""
-        columns = [test.id for test in self.reference.tests if any(test.id in v.mutant.loses or test.id in v.lost() for v in self.verdicts)]
+        lost_by = {verdict.mutant.id: verdict.lost() for verdict in self.verdicts}
+        columns = [test.id for test in self.reference.tests
+                   if any(test.id in v.mutant.loses or test.id in lost_by[v.mutant.id] for v in self.verdicts)]
         width = max([len(v.mutant.id) for v in self.verdicts] + [6])
         lines = [f"{'':<{width}}  " + " ".join(f"{index:>2}" for index in range(1, len(columns) + 1))]
         for verdict in self.verdicts:
-            lost, must = verdict.lost(), set(verdict.mutant.loses)
+            lost, must = lost_by[verdict.mutant.id], set(verdict.mutant.loses)
             marks = ["X" if c in lost and c in must else "!" if c in lost else "o" if c in must else "." for c in columns]
             lines.append(f"{verdict.mutant.id:<{width}}  " + " ".join(f"{mark:>2}" for mark in marks))
         lines += [f"{index:>{width + 4}} {column}" for index, column in enumerate(columns, 1)]
